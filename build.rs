@@ -5,6 +5,12 @@
 use std::path::Path;
 
 #[allow(dead_code)]
+#[path = "src/tokens/char_parts.rs"]
+mod char_parts;
+#[allow(dead_code)]
+#[path = "src/tokens/merges.rs"]
+mod merges;
+#[allow(dead_code)]
 #[path = "src/tokens/table.rs"]
 mod table;
 #[allow(dead_code)]
@@ -33,6 +39,8 @@ fn main() -> Result<(), String> {
     write(&out, "deepseek-v3", &tables)?;
     println!("cargo:rerun-if-changed=src/tokens/table.rs");
     println!("cargo:rerun-if-changed=src/tokens/vocab_file.rs");
+    println!("cargo:rerun-if-changed=src/tokens/merges.rs");
+    println!("cargo:rerun-if-changed=src/tokens/char_parts.rs");
     println!("cargo:rerun-if-changed=build.rs");
     Ok(())
 }

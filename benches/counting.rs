@@ -113,21 +113,9 @@ fn corpora(c: &mut Criterion) {
 
 /// Worst cases: long runs that are one piece, or whitespace that backtracking regexes recurse on.
 fn worst_cases(c: &mut Criterion) {
-    let mut rng = 0x2545_f491_4f6c_dd1du64;
-    let random: String = (0..100_000)
-        .map(|_| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            char::from(b'a' + (rng % 26) as u8)
-        })
-        .collect();
-    let inputs = [
-        ("100 KB of one letter", "a".repeat(100_000)),
-        ("1 MB of spaces", " ".repeat(1_000_000)),
-        ("100 KB of random letters", random),
-    ];
-    for (input, text) in inputs {
+    for corpus in peers::worst_cases() {
+        let input = corpus.name;
+        let text = corpus.chunks.concat();
         let text = std::sync::Arc::new(text);
         for v in [
             Vocabulary::Cl100kBase,

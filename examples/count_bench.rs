@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Without files it uses the fixture corpus (`fixtures/tokens/corpus/*.jsonl`, plus all of it
-//! as `mixed`). A `.jsonl` file holds one JSON string per line; any other file is one text.
+//! as `mixed`) and the worst cases (`one-letter-100k`, `spaces-1m`, `random-letters-100k`). A `.jsonl` file holds one JSON string per line; any other file is one text.
 //! Each timing is the median of N (default 5) single-threaded passes over the corpus, after
 //! one warm-up pass. Peers: tiktoken-rs (Qwen via `CoreBPE::new` with the Qwen ranks and
 //! pattern, fed NFC text), bpe-openai, and Hugging Face `tokenizers` (DeepSeek-V3).
@@ -59,6 +59,7 @@ fn main() {
         corpora.extend(peers::fixture_files().iter().map(|f| peers::load(f)));
         let all = peers::mixed(&corpora);
         corpora.push(all);
+        corpora.extend(peers::worst_cases());
     } else {
         corpora.extend(files.iter().map(|f| peers::load(f)));
     }

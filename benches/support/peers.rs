@@ -80,6 +80,31 @@ pub fn mixed(corpora: &[Corpus]) -> Corpus {
     }
 }
 
+/// The worst cases: long runs that are one piece, or whitespace that backtracking regexes
+/// recurse on (100 KB of one letter, 1 MB of spaces, 100 KB of random letters).
+pub fn worst_cases() -> Vec<Corpus> {
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let random: String = (0..100_000)
+        .map(|_| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            char::from(b'a' + (rng % 26) as u8)
+        })
+        .collect();
+    [
+        ("one-letter-100k", "a".repeat(100_000)),
+        ("spaces-1m", " ".repeat(1_000_000)),
+        ("random-letters-100k", random),
+    ]
+    .into_iter()
+    .map(|(name, text)| Corpus {
+        name: name.into(),
+        chunks: vec![text],
+    })
+    .collect()
+}
+
 /// tiktoken-rs for a vocabulary: the built-in cl100k/o200k, or `CoreBPE::new` with the Qwen
 /// ranks and pattern. `None` for DeepSeek-V3 (not a tiktoken vocabulary).
 pub fn tiktoken(v: Vocabulary) -> Option<tiktoken_rs::CoreBPE> {

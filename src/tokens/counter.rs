@@ -46,7 +46,7 @@ impl fmt::Debug for BpeCounter {
         f.debug_struct("BpeCounter")
             .field("name", &self.name)
             .field("tokens", &self.tables.ids.len())
-            .field("merges", &self.tables.merges.left.len())
+            .field("merges", &self.tables.merges.list.len())
             .field("specials", &self.tables.specials.len())
             .field("nfc", &self.nfc)
             .finish_non_exhaustive()

@@ -12,9 +12,11 @@
 
 mod bpe;
 mod cached;
+mod char_parts;
 mod counter;
 mod estimate;
 mod load;
+mod merges;
 mod patterns;
 mod piece_cache;
 mod pretokenize;

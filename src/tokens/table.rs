@@ -10,19 +10,22 @@
 //!   hash table (`slots`) from bytes to token index. For rank-based (tiktoken) vocabularies every
 //!   token is there; for merge-based (Hugging Face) vocabularies only tokens that BPE turns back
 //!   into themselves, so that a whole-piece hit is exact under both semantics;
-//! - for merge-based vocabularies, the merge list (pair of ids -> merge rank and new id) with its
-//!   own hash table, and the id of each single byte.
+//! - the merges by pair of ids ([`Merges`]): a merge-based vocabulary's list, or for a rank-based
+//!   one the equivalent canonical merges (see `merges.rs`), and the id of each single byte.
 //!
 //! Serialized form: the magic, then each array as a little-endian `u32` element count followed by
 //! its elements (`u32` little-endian, or raw bytes zero-padded to a multiple of 4).
 
+use super::char_parts::CharParts;
+use super::merges::{canonical_merges, Merge, Merges};
+
 /// Marks an empty hash slot.
 pub(crate) const EMPTY: u32 = u32::MAX;
 
-const MAGIC: &[u8; 8] = b"CCTOK\x00\x00\x01";
+const MAGIC: &[u8; 8] = b"CCTOK\x00\x00\x02";
 
 /// Multiplier of the FxHash family (rustc's hasher), used for both hash tables.
-const K: u64 = 0xf135_7aea_2e62_a9c5;
+pub(crate) const K: u64 = 0xf135_7aea_2e62_a9c5;
 
 /// Hash of a byte string; identical at build time and at run time.
 #[inline]
@@ -44,13 +47,6 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
     h ^ (h >> 29)
 }
 
-/// Hash of a pair of token ids.
-#[inline]
-pub(crate) fn hash_pair(left: u32, right: u32) -> u64 {
-    let h = ((u64::from(left) << 32) | u64::from(right)).wrapping_mul(K);
-    h ^ (h >> 31)
-}
-
 /// How adjacent parts merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -58,21 +54,6 @@ pub(crate) enum Kind {
     Ranks,
     /// Hugging Face BPE: the pair listed earliest in the merges list merges first.
     Merges,
-}
-
-/// The merges of a Hugging Face BPE model, indexed by merge rank.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Merges {
-    /// Left id of merge `i`.
-    pub(crate) left: Vec<u32>,
-    /// Right id of merge `i`.
-    pub(crate) right: Vec<u32>,
-    /// Id of the token merge `i` produces.
-    pub(crate) new_id: Vec<u32>,
-    /// Open-addressing table of merge ranks, keyed by [`hash_pair`].
-    pub(crate) slots: Vec<u32>,
-    /// Id of each single byte (`EMPTY` when the vocabulary lacks it).
-    pub(crate) byte_ids: Vec<u32>,
 }
 
 /// A vocabulary in lookup-ready form.
@@ -88,8 +69,10 @@ pub(crate) struct Tables {
     pub(crate) slots: Vec<u32>,
     /// All token bytes, back to back.
     pub(crate) blob: Vec<u8>,
-    /// The merges (empty for [`Kind::Ranks`]).
+    /// The merges by pair of ids (for [`Kind::Ranks`], the equivalent canonical merges).
     pub(crate) merges: Merges,
+    /// Characters that always reduce to the same parts (see `char_parts.rs`).
+    pub(crate) chars: CharParts,
     /// Special (added) tokens: `(id, text)`.
     pub(crate) specials: Vec<(u32, String)>,
 }
@@ -126,28 +109,31 @@ impl Tables {
         }
     }
 
-    /// The rank and new id of merging `left` with `right`.
-    #[inline]
-    pub(crate) fn merge(&self, left: u32, right: u32) -> Option<(u32, u32)> {
-        let m = &self.merges;
-        let mask = m.slots.len().wrapping_sub(1);
-        let mut i = (hash_pair(left, right) as usize) & mask;
-        loop {
-            let r = *m.slots.get(i)?;
-            if r == EMPTY {
-                return None;
-            }
-            let k = r as usize;
-            if m.left.get(k) == Some(&left) && m.right.get(k) == Some(&right) {
-                return m.new_id.get(k).map(|&id| (r, id));
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
     /// Builds rank-based tables from `(bytes, rank)` pairs (a `.tiktoken` file).
     pub(crate) fn from_ranks(tokens: Vec<(Vec<u8>, u32)>) -> Result<Tables, String> {
-        Tables::from_tokens(Kind::Ranks, tokens, Merges::default())
+        let mut t = Tables::from_tokens(Kind::Ranks, tokens, Merges::default())?;
+        let mut tokens = Vec::with_capacity(t.ids.len());
+        let mut byte_ids = vec![EMPTY; 256];
+        for (index, &id) in t.ids.iter().enumerate() {
+            let bytes = t.token_bytes(index).to_vec();
+            if let [b] = bytes.as_slice() {
+                byte_ids[usize::from(*b)] = id;
+            }
+            tokens.push((bytes, id));
+        }
+        // A byte missing from the vocabulary (tiktoken itself would panic on it) stays an
+        // unmergeable part of its own: no merge has `EMPTY` on either side.
+        let list = canonical_merges(&tokens, |b| t.lookup(b));
+        t.merges = Merges::new(list, byte_ids, None);
+        t.chars = t.char_parts();
+        Ok(t)
+    }
+
+    /// The bytes of the token at `index` (in `ids` order).
+    fn token_bytes(&self, index: usize) -> &[u8] {
+        let start = self.offsets.get(index).copied().unwrap_or(0) as usize;
+        let end = self.offsets.get(index + 1).copied().unwrap_or(0) as usize;
+        self.blob.get(start..end).unwrap_or_default()
     }
 
     /// Builds merge-based tables from a Hugging Face BPE vocabulary (bytes, id) and its merges
@@ -162,12 +148,10 @@ impl Tables {
             vocab.iter().map(|(b, id)| (b.as_slice(), *id)).collect();
         let by_id: std::collections::HashMap<u32, &[u8]> =
             vocab.iter().map(|(b, id)| (*id, b.as_slice())).collect();
-        let mut merges = Merges {
-            byte_ids: (0..=255u8)
-                .map(|b| by_bytes.get(&[b][..]).copied().unwrap_or(EMPTY))
-                .collect(),
-            ..Merges::default()
-        };
+        let byte_ids = (0..=255u8)
+            .map(|b| by_bytes.get(&[b][..]).copied().unwrap_or(EMPTY))
+            .collect();
+        let mut list = Vec::with_capacity(merge_pairs.len());
         for (k, &(l, r)) in merge_pairs.iter().enumerate() {
             let (Some(lb), Some(rb)) = (by_id.get(&l), by_id.get(&r)) else {
                 return Err(format!("merge {k} refers to an unknown token id"));
@@ -178,33 +162,29 @@ impl Tables {
                     "merge {k} produces a token missing from the vocabulary"
                 ));
             };
-            merges.left.push(l);
-            merges.right.push(r);
-            merges.new_id.push(new_id);
+            list.push(Merge {
+                left: l,
+                right: r,
+                priority: u32::try_from(k).map_err(|_| "too many merges")?,
+                new_id,
+            });
         }
-        let n = merges.left.len();
-        merges.slots = vec![EMPTY; table_len(n)];
-        let mask = merges.slots.len() - 1;
-        for k in 0..n {
-            let mut i = (hash_pair(merges.left[k], merges.right[k]) as usize) & mask;
-            while merges.slots[i] != EMPTY {
-                let other = merges.slots[i] as usize;
-                if merges.left[other] == merges.left[k] && merges.right[other] == merges.right[k] {
-                    break; // a repeated merge: the first (lowest rank) wins
-                }
-                i = (i + 1) & mask;
-            }
-            if merges.slots[i] == EMPTY {
-                merges.slots[i] = k as u32;
-            }
-        }
+        let merges = Merges::new(list, byte_ids, None);
         let mut tables = Tables::from_tokens(Kind::Merges, Vec::new(), merges)?;
         let whole: Vec<(Vec<u8>, u32)> = vocab
             .into_iter()
             .filter(|(b, id)| ignore_merges || tables.merges_back_to(b, *id))
             .collect();
         let merges = std::mem::take(&mut tables.merges);
-        Tables::from_tokens(Kind::Merges, whole, merges)
+        let mut t = Tables::from_tokens(Kind::Merges, whole, merges)?;
+        t.chars = t.char_parts();
+        Ok(t)
+    }
+
+    /// The [`CharParts`] of these tables' tokens and merges.
+    fn char_parts(&self) -> CharParts {
+        let tokens = (0..self.ids.len()).map(|i| (self.token_bytes(i), self.ids[i]));
+        CharParts::build(&self.merges, tokens, |b| self.lookup(b))
     }
 
     /// Whether plain BPE over `bytes` ends in the single token `id` (a simple quadratic
@@ -220,7 +200,7 @@ impl Tables {
         loop {
             let mut best: Option<(u32, usize, u32)> = None;
             for i in 0..parts.len().saturating_sub(1) {
-                if let Some((rank, new_id)) = self.merge(parts[i], parts[i + 1]) {
+                if let Some((rank, new_id)) = self.merges.get(parts[i], parts[i + 1]) {
                     if best.map_or(true, |(r, _, _)| rank < r) {
                         best = Some((rank, i, new_id));
                     }
@@ -246,6 +226,7 @@ impl Tables {
             slots: vec![EMPTY; table_len(tokens.len())],
             blob: Vec::new(),
             merges,
+            chars: CharParts::default(),
             specials: Vec::new(),
         };
         t.offsets.push(0);
@@ -283,9 +264,16 @@ impl Tables {
         }
         put_bytes(&mut out, &self.blob);
         let m = &self.merges;
-        for words in [&m.left, &m.right, &m.new_id, &m.slots, &m.byte_ids] {
-            put_words(&mut out, words);
-        }
+        let list: Vec<u32> = m
+            .list
+            .iter()
+            .flat_map(|m| [m.left, m.right, m.priority, m.new_id])
+            .collect();
+        put_words(&mut out, &list);
+        put_words(&mut out, &m.byte_ids);
+        put_words(&mut out, &[u32::from(m.unique_products)]);
+        put_words(&mut out, &m.unsettled);
+        put_words(&mut out, &self.chars.list);
         let ids: Vec<u32> = self.specials.iter().map(|s| s.0).collect();
         put_words(&mut out, &ids);
         let lens: Vec<u32> = self.specials.iter().map(|s| s.1.len() as u32).collect();
@@ -310,13 +298,27 @@ impl Tables {
         let ids = r.words()?;
         let slots = r.words()?;
         let blob = r.bytes()?;
-        let merges = Merges {
-            left: r.words()?,
-            right: r.words()?,
-            new_id: r.words()?,
-            slots: r.words()?,
-            byte_ids: r.words()?,
+        let list: Vec<Merge> = r
+            .words()?
+            .chunks_exact(4)
+            .map(|w| Merge {
+                left: w[0],
+                right: w[1],
+                priority: w[2],
+                new_id: w[3],
+            })
+            .collect();
+        let byte_ids = r.words()?;
+        let unique_products = match r.words()?.as_slice() {
+            [flag] => *flag == 1,
+            _ => return Err("missing merge order flag".into()),
         };
+        let unsettled = r.words()?;
+        if byte_ids.len() != 256 {
+            return Err("inconsistent table sizes".into());
+        }
+        let merges = Merges::new(list, byte_ids, Some((unique_products, unsettled)));
+        let chars = CharParts::new(r.words()?);
         let special_ids = r.words()?;
         let special_lens = r.words()?;
         let texts = String::from_utf8(r.bytes()?).map_err(|_| "special tokens are not UTF-8")?;
@@ -330,10 +332,7 @@ impl Tables {
         }
         let consistent = offsets.len() == ids.len() + 1
             && slots.len().is_power_of_two()
-            && offsets.last().is_some_and(|&e| e as usize == blob.len())
-            && merges.left.len() == merges.right.len()
-            && merges.left.len() == merges.new_id.len()
-            && (kind == Kind::Ranks || merges.slots.len().is_power_of_two());
+            && offsets.last().is_some_and(|&e| e as usize == blob.len());
         if !consistent {
             return Err("inconsistent table sizes".into());
         }
@@ -344,6 +343,7 @@ impl Tables {
             slots,
             blob,
             merges,
+            chars,
             specials,
         })
     }
@@ -436,8 +436,8 @@ mod tests {
             None,
             "ab+c is not a merge; a+bc loses to a+b"
         );
-        assert_eq!(t.merge(0, 1), Some((0, 3)));
-        assert_eq!(t.merge(1, 0), None);
+        assert_eq!(t.merges.get(0, 1), Some((0, 3)));
+        assert_eq!(t.merges.get(1, 0), None);
     }
 
     #[test]

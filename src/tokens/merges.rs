@@ -1,0 +1,261 @@
+//! The merge table: which two adjacent parts merge, at what priority, into which token.
+//!
+//! Counting works on token ids only. A Hugging Face vocabulary lists its merges; a tiktoken
+//! vocabulary only ranks byte strings (any two adjacent parts whose concatenation is a token
+//! may merge, the lowest rank first). [`canonical_merges`] turns the second form into the
+//! first: every part tiktoken ever forms is a token `T` that BPE over `T`'s own bytes turns
+//! back into `T`, and it is formed from exactly the two parts that form it in that isolated
+//! run. (Parts never split, so the merges inside `T`'s span run as they would on `T` alone;
+//! a pair that is not `T`'s own last merge is therefore never the lowest candidate.) So the
+//! pairs `(left, right)` of those last merges, with priority `rank(T)`, give the same counts
+//! as byte-string lookups, for a hash of two integers instead of a hash of bytes.
+//!
+//! When every token is produced by at most one merge (`unique_products`), a product `U` is
+//! *settled* unless some merge taking `U` as an input has a priority below `U`'s own. Merging
+//! into a settled `U` only creates candidates of a later priority, so while the products are
+//! settled BPE applies priorities in increasing order and all occurrences of one pair in one
+//! left-to-right sweep, which the run-length merge in `bpe.rs` relies on. BPE training adds
+//! merges in that order, so every product of the built-in vocabularies is settled except 27 in
+//! Qwen3.5's extended vocabulary (such as "人力"+"资源", ranked before "资源"); `build.rs`
+//! records which.
+//!
+//! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
+//! paths.
+
+use std::collections::HashMap;
+
+use super::table::{EMPTY, K};
+
+/// Words per slot of the packed hash table: left, right, priority, new id.
+const SLOT: usize = 4;
+
+/// One merge: `left` followed by `right` becomes `new_id`; lower `priority` merges first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Merge {
+    pub(crate) left: u32,
+    pub(crate) right: u32,
+    pub(crate) priority: u32,
+    pub(crate) new_id: u32,
+}
+
+/// The merges of a vocabulary, looked up by pair of ids.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Merges {
+    /// The merges in priority order (the serialized form).
+    pub(crate) list: Vec<Merge>,
+    /// Open-addressing table keyed by [`hash_pair`], [`SLOT`] words per slot; a slot whose
+    /// left id is [`EMPTY`] is free. Keeping the pair in the slot makes a lookup one cache line.
+    slots: Vec<u32>,
+    /// Id of each single byte (`EMPTY` when the vocabulary lacks it).
+    pub(crate) byte_ids: Vec<u32>,
+    /// Whether every token is produced by at most one merge (see the module docs).
+    pub(crate) unique_products: bool,
+    /// Sorted products that are not settled (see the module docs).
+    pub(crate) unsettled: Vec<u32>,
+}
+
+/// What [`Merges::new`] would compute about the order of a list: `unique_products` and
+/// `unsettled`.
+pub(crate) type Order = (bool, Vec<u32>);
+
+/// Hash of a pair of token ids.
+#[inline]
+fn hash_pair(left: u32, right: u32) -> u64 {
+    let h = ((u64::from(left) << 32) | u64::from(right)).wrapping_mul(K);
+    h ^ (h >> 29)
+}
+
+impl Merges {
+    /// Indexes `list` (in priority order). A pair listed twice keeps its first (lowest
+    /// priority) entry, as Hugging Face does. `order` is `None` to compute it.
+    pub(crate) fn new(list: Vec<Merge>, byte_ids: Vec<u32>, order: Option<Order>) -> Merges {
+        let len = (list.len().max(1) * 2).next_power_of_two();
+        let mut slots = vec![EMPTY; len * SLOT];
+        let mask = len - 1;
+        for m in &list {
+            let mut i = (hash_pair(m.left, m.right) as usize) & mask;
+            loop {
+                let s = &mut slots[i * SLOT..(i + 1) * SLOT];
+                if s[0] == EMPTY {
+                    s.copy_from_slice(&[m.left, m.right, m.priority, m.new_id]);
+                    break;
+                }
+                if s[0] == m.left && s[1] == m.right {
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        let (unique_products, unsettled) = order.unwrap_or_else(|| order_of(&list));
+        Merges {
+            list,
+            slots,
+            byte_ids,
+            unique_products,
+            unsettled,
+        }
+    }
+
+    /// Whether merging into `product` only creates candidates of a later priority (see the
+    /// module docs).
+    #[inline]
+    pub(crate) fn settles(&self, product: u32) -> bool {
+        self.unique_products
+            && (self.unsettled.is_empty() || self.unsettled.binary_search(&product).is_err())
+    }
+
+    /// The priority and new id of merging `left` with `right`.
+    #[inline]
+    pub(crate) fn get(&self, left: u32, right: u32) -> Option<(u32, u32)> {
+        let mask = (self.slots.len() / SLOT).wrapping_sub(1);
+        let mut i = (hash_pair(left, right) as usize) & mask;
+        loop {
+            let s = self.slots.get(i * SLOT..i * SLOT + SLOT)?;
+            if s[0] == EMPTY {
+                return None;
+            }
+            if s[0] == left && s[1] == right {
+                return Some((s[2], s[3]));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+/// `unique_products` and the sorted unsettled products of `list` (see the module docs).
+fn order_of(list: &[Merge]) -> Order {
+    let mut producer: HashMap<u32, u32> = HashMap::with_capacity(list.len());
+    for m in list {
+        if producer.insert(m.new_id, m.priority).is_some() {
+            return (false, Vec::new());
+        }
+    }
+    let mut unsettled: Vec<u32> = list
+        .iter()
+        .flat_map(|m| [(m.left, m.priority), (m.right, m.priority)])
+        .filter(|(input, prio)| producer.get(input).is_some_and(|p| p > prio))
+        .map(|(input, _)| input)
+        .collect();
+    unsettled.sort_unstable();
+    unsettled.dedup();
+    (true, unsettled)
+}
+
+/// The merges equivalent to a rank-based (tiktoken) vocabulary, in rank order: for every token
+/// of two or more bytes that BPE over its own bytes turns back into itself, the last merge of
+/// that run (see the module docs). `rank` looks a byte string up.
+pub(crate) fn canonical_merges(
+    tokens: &[(Vec<u8>, u32)],
+    rank: impl Fn(&[u8]) -> Option<u32>,
+) -> Vec<Merge> {
+    let mut out = Vec::new();
+    let mut starts: Vec<usize> = Vec::new();
+    let mut ids: Vec<u32> = Vec::new();
+    for (bytes, id) in tokens {
+        if bytes.len() < 2 {
+            continue;
+        }
+        starts.clear();
+        ids.clear();
+        for (i, b) in bytes.iter().enumerate() {
+            let Some(r) = rank(std::slice::from_ref(b)) else {
+                break;
+            };
+            starts.push(i);
+            ids.push(r);
+        }
+        if ids.len() != bytes.len() {
+            continue;
+        }
+        let end = |starts: &[usize], i: usize| starts.get(i).copied().unwrap_or(bytes.len());
+        let mut last = None;
+        loop {
+            let mut best: Option<(u32, usize)> = None;
+            for i in 0..ids.len().saturating_sub(1) {
+                if let Some(r) = rank(&bytes[starts[i]..end(&starts, i + 2)]) {
+                    if best.map_or(true, |(b, _)| r < b) {
+                        best = Some((r, i));
+                    }
+                }
+            }
+            let Some((r, i)) = best else { break };
+            last = Some((ids[i], ids[i + 1]));
+            ids[i] = r;
+            ids.remove(i + 1);
+            starts.remove(i + 1);
+        }
+        if let (Some((left, right)), [only]) = (last, ids.as_slice()) {
+            if only == id {
+                out.push(Merge {
+                    left,
+                    right,
+                    priority: *id,
+                    new_id: *id,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|m| m.priority);
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn m(left: u32, right: u32, priority: u32, new_id: u32) -> Merge {
+        Merge {
+            left,
+            right,
+            priority,
+            new_id,
+        }
+    }
+
+    #[test]
+    fn canonical_merges_follow_the_isolated_run() {
+        // a=0 b=1 c=2 ab=3 bc=4 abc=5: "abc" merges a+b first (rank 3 < 4), then ab+c.
+        let tokens: Vec<(Vec<u8>, u32)> = ["a", "b", "c", "ab", "bc", "abc"]
+            .iter()
+            .zip(0..)
+            .map(|(t, i)| (t.as_bytes().to_vec(), i))
+            .collect();
+        let rank = |b: &[u8]| tokens.iter().find(|t| t.0 == b).map(|t| t.1);
+        let merges = canonical_merges(&tokens, rank);
+        assert_eq!(merges, vec![m(0, 1, 3, 3), m(1, 2, 4, 4), m(3, 2, 5, 5)]);
+        let table = Merges::new(merges, vec![], None);
+        assert!(table.settles(3) && table.settles(5));
+        assert_eq!(table.get(3, 2), Some((5, 5)));
+        assert_eq!(table.get(0, 4), None, "a+bc never forms abc");
+    }
+
+    #[test]
+    fn a_rank_below_an_input_is_unsettled() {
+        // a=0 b=1 c=2 abc=3 bc=4 ab=5: in "abc", b+c (4) beats a+b (5), then a+bc makes abc.
+        // abc (3) is produced from bc (4).
+        let tokens: Vec<(Vec<u8>, u32)> = ["a", "b", "c", "abc", "bc", "ab"]
+            .iter()
+            .zip(0..)
+            .map(|(t, i)| (t.as_bytes().to_vec(), i))
+            .collect();
+        let rank = |b: &[u8]| tokens.iter().find(|t| t.0 == b).map(|t| t.1);
+        let merges = canonical_merges(&tokens, rank);
+        assert_eq!(merges, vec![m(0, 4, 3, 3), m(1, 2, 4, 4), m(0, 1, 5, 5)]);
+        let table = Merges::new(merges, vec![], None);
+        assert_eq!(
+            table.unsettled,
+            [4],
+            "bc is an input of abc, which ranks before it"
+        );
+        assert!(!table.settles(4) && table.settles(3));
+    }
+
+    #[test]
+    fn repeated_products_settle_nothing() {
+        let list = vec![m(0, 1, 0, 3), m(3, 2, 1, 4), m(0, 5, 2, 4)];
+        let table = Merges::new(list, vec![], None);
+        assert!(!table.unique_products && !table.settles(3));
+        assert_eq!(table.get(0, 5), Some((2, 4)));
+    }
+}
