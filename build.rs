@@ -5,6 +5,9 @@
 use std::path::Path;
 
 #[allow(dead_code)]
+#[path = "src/tokens/bit_filter.rs"]
+mod bit_filter;
+#[allow(dead_code)]
 #[path = "src/tokens/char_parts.rs"]
 mod char_parts;
 #[allow(dead_code)]
@@ -41,6 +44,7 @@ fn main() -> Result<(), String> {
     println!("cargo:rerun-if-changed=src/tokens/vocab_file.rs");
     println!("cargo:rerun-if-changed=src/tokens/merges.rs");
     println!("cargo:rerun-if-changed=src/tokens/char_parts.rs");
+    println!("cargo:rerun-if-changed=src/tokens/bit_filter.rs");
     println!("cargo:rerun-if-changed=build.rs");
     Ok(())
 }

@@ -383,7 +383,7 @@ mod tests {
             .collect();
         for v in Vocabulary::ALL {
             let with = v.build().tables;
-            assert!(!with.chars.list.is_empty(), "{v} has a character table");
+            assert!(with.chars.len() > 10_000, "{v} has a character table");
             let mut without = with.clone();
             without.chars = crate::tokens::char_parts::CharParts::default();
             let (mut s1, mut s2) = (Scratch::default(), Scratch::default());

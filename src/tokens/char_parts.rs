@@ -31,10 +31,9 @@ const ENTRY: usize = 4;
 /// Characters and the parts they always reduce to.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CharParts {
-    /// The entries, [`ENTRY`] words each (the serialized form).
-    pub(crate) list: Vec<u32>,
-    /// Open-addressing table of entries ([`ENTRY`] words per slot, key 0 when free).
-    slots: Vec<u32>,
+    /// Open-addressing table of entries ([`ENTRY`] words per slot, key 0 when free; empty
+    /// when there are no entries). This is also the serialized form.
+    pub(crate) slots: Vec<u32>,
 }
 
 /// The key of a character's UTF-8 bytes (one to four bytes).
@@ -53,8 +52,22 @@ fn hash(key: u32) -> usize {
 }
 
 impl CharParts {
-    /// Indexes the serialized `list`.
-    pub(crate) fn new(list: Vec<u32>) -> CharParts {
+    /// Reads the serialized form (the slots).
+    pub(crate) fn from_slots(slots: Vec<u32>) -> Result<CharParts, String> {
+        let n = slots.len() / ENTRY;
+        if slots.len() % ENTRY != 0 || !(n == 0 || n.is_power_of_two()) {
+            return Err("inconsistent character table".into());
+        }
+        Ok(CharParts { slots })
+    }
+
+    /// Number of characters in the table.
+    pub(crate) fn len(&self) -> usize {
+        self.slots.chunks_exact(ENTRY).filter(|e| e[0] != 0).count()
+    }
+
+    /// Indexes `list` (entries of [`ENTRY`] words).
+    fn new(list: &[u32]) -> CharParts {
         let n = list.len() / ENTRY;
         if n == 0 {
             return CharParts::default();
@@ -69,7 +82,7 @@ impl CharParts {
             }
             slots[i * ENTRY..(i + 1) * ENTRY].copy_from_slice(e);
         }
-        CharParts { list, slots }
+        CharParts { slots }
     }
 
     /// The parts (`EMPTY`-padded) of the character with key `key`, if it is in the table.
@@ -162,7 +175,7 @@ impl CharParts {
                 list.resize(list.len() + ENTRY - 1 - parts.len(), EMPTY);
             }
         }
-        CharParts::new(list)
+        CharParts::new(&list)
     }
 }
 

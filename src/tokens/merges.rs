@@ -24,6 +24,7 @@
 
 use std::collections::HashMap;
 
+use super::bit_filter::BitFilter;
 use super::table::{EMPTY, K};
 
 /// Words per slot of the packed hash table: left, right, priority, new id.
@@ -41,11 +42,16 @@ pub(crate) struct Merge {
 /// The merges of a vocabulary, looked up by pair of ids.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Merges {
-    /// The merges in priority order (the serialized form).
+    /// The merges in priority order, when built from a list (tables decoded from their
+    /// serialized form keep only the lookup structures).
     pub(crate) list: Vec<Merge>,
+    /// Number of merges.
+    pub(crate) len: usize,
     /// Open-addressing table keyed by [`hash_pair`], [`SLOT`] words per slot; a slot whose
     /// left id is [`EMPTY`] is free. Keeping the pair in the slot makes a lookup one cache line.
     slots: Vec<u32>,
+    /// The pairs in `slots`.
+    filter: BitFilter,
     /// Id of each single byte (`EMPTY` when the vocabulary lacks it).
     pub(crate) byte_ids: Vec<u32>,
     /// Whether every token is produced by at most one merge (see the module docs).
@@ -87,13 +93,49 @@ impl Merges {
             }
         }
         let (unique_products, unsettled) = order.unwrap_or_else(|| order_of(&list));
+        let filter = BitFilter::new(list.iter().map(|m| hash_pair(m.left, m.right)));
         Merges {
+            len: list.len(),
             list,
             slots,
+            filter,
             byte_ids,
             unique_products,
             unsettled,
         }
+    }
+
+    /// The lookup structures as `u32` arrays (the serialized form): the slots, the filter,
+    /// the byte ids, `[unique_products, len]` and the unsettled products.
+    pub(crate) fn to_arrays(&self) -> [Vec<u32>; 5] {
+        [
+            self.slots.clone(),
+            self.filter.to_u32s(),
+            self.byte_ids.clone(),
+            vec![u32::from(self.unique_products), self.len as u32],
+            self.unsettled.clone(),
+        ]
+    }
+
+    /// Reads what [`Merges::to_arrays`] wrote.
+    pub(crate) fn from_arrays(arrays: [Vec<u32>; 5]) -> Result<Merges, String> {
+        let [slots, filter, byte_ids, flags, unsettled] = arrays;
+        let (&[unique, len], true) = (flags.as_slice(), byte_ids.len() == 256) else {
+            return Err("inconsistent merge table".into());
+        };
+        let slot_count = slots.len() / SLOT;
+        if slots.len() % SLOT != 0 || !slot_count.is_power_of_two() {
+            return Err("inconsistent merge table".into());
+        }
+        Ok(Merges {
+            list: Vec::new(),
+            len: len as usize,
+            slots,
+            filter: BitFilter::from_u32s(&filter).ok_or("inconsistent merge filter")?,
+            byte_ids,
+            unique_products: unique == 1,
+            unsettled,
+        })
     }
 
     /// Whether merging into `product` only creates candidates of a later priority (see the
@@ -107,8 +149,12 @@ impl Merges {
     /// The priority and new id of merging `left` with `right`.
     #[inline]
     pub(crate) fn get(&self, left: u32, right: u32) -> Option<(u32, u32)> {
+        let hash = hash_pair(left, right);
+        if !self.filter.may_contain(hash) {
+            return None;
+        }
         let mask = (self.slots.len() / SLOT).wrapping_sub(1);
-        let mut i = (hash_pair(left, right) as usize) & mask;
+        let mut i = (hash as usize) & mask;
         loop {
             let s = self.slots.get(i * SLOT..i * SLOT + SLOT)?;
             if s[0] == EMPTY {

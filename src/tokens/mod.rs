@@ -10,6 +10,7 @@
 //! token list. The vocabularies are preprocessed by `build.rs` into hash tables embedded in the
 //! binary, so building a counter is a copy, not a parse.
 
+mod bit_filter;
 mod bpe;
 mod cached;
 mod char_parts;

@@ -9,7 +9,7 @@
 /// Longest piece (in bytes) the cache holds.
 pub(crate) const MAX_LEN: usize = 22;
 /// Number of entries (a power of two).
-const ENTRIES: usize = 4096;
+const ENTRIES: usize = 16384;
 
 #[derive(Clone, Copy)]
 struct Entry {

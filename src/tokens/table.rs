@@ -16,6 +16,7 @@
 //! Serialized form: the magic, then each array as a little-endian `u32` element count followed by
 //! its elements (`u32` little-endian, or raw bytes zero-padded to a multiple of 4).
 
+use super::bit_filter::BitFilter;
 use super::char_parts::CharParts;
 use super::merges::{canonical_merges, Merge, Merges};
 
@@ -67,6 +68,8 @@ pub(crate) struct Tables {
     pub(crate) ids: Vec<u32>,
     /// Open-addressing table of token indices, keyed by [`hash_bytes`].
     pub(crate) slots: Vec<u32>,
+    /// The hashes in `slots` (built at load time, not serialized).
+    filter: BitFilter,
     /// All token bytes, back to back.
     pub(crate) blob: Vec<u8>,
     /// The merges by pair of ids (for [`Kind::Ranks`], the equivalent canonical merges).
@@ -92,6 +95,9 @@ impl Tables {
     /// [`Tables::lookup`] with `hash == hash_bytes(bytes)` already computed.
     #[inline]
     pub(crate) fn lookup_hashed(&self, bytes: &[u8], hash: u64) -> Option<u32> {
+        if !self.filter.may_contain(hash) {
+            return None;
+        }
         let mask = self.slots.len().wrapping_sub(1);
         let mut i = (hash as usize) & mask;
         loop {
@@ -225,6 +231,7 @@ impl Tables {
             ids: Vec::with_capacity(tokens.len()),
             slots: vec![EMPTY; table_len(tokens.len())],
             blob: Vec::new(),
+            filter: BitFilter::default(),
             merges,
             chars: CharParts::default(),
             specials: Vec::new(),
@@ -247,6 +254,7 @@ impl Tables {
             }
             t.slots[i] = index as u32;
         }
+        t.build_filter();
         Ok(t)
     }
 
@@ -259,21 +267,19 @@ impl Tables {
             Kind::Merges => 1,
         };
         put_words(&mut out, &[kind]);
-        for words in [&self.offsets, &self.ids, &self.slots] {
+        for words in [
+            &self.offsets,
+            &self.ids,
+            &self.slots,
+            &self.filter.to_u32s(),
+        ] {
             put_words(&mut out, words);
         }
         put_bytes(&mut out, &self.blob);
-        let m = &self.merges;
-        let list: Vec<u32> = m
-            .list
-            .iter()
-            .flat_map(|m| [m.left, m.right, m.priority, m.new_id])
-            .collect();
-        put_words(&mut out, &list);
-        put_words(&mut out, &m.byte_ids);
-        put_words(&mut out, &[u32::from(m.unique_products)]);
-        put_words(&mut out, &m.unsettled);
-        put_words(&mut out, &self.chars.list);
+        for words in self.merges.to_arrays() {
+            put_words(&mut out, &words);
+        }
+        put_words(&mut out, &self.chars.slots);
         let ids: Vec<u32> = self.specials.iter().map(|s| s.0).collect();
         put_words(&mut out, &ids);
         let lens: Vec<u32> = self.specials.iter().map(|s| s.1.len() as u32).collect();
@@ -297,28 +303,11 @@ impl Tables {
         let offsets = r.words()?;
         let ids = r.words()?;
         let slots = r.words()?;
+        let filter = BitFilter::from_u32s(&r.words()?).ok_or("inconsistent token filter")?;
         let blob = r.bytes()?;
-        let list: Vec<Merge> = r
-            .words()?
-            .chunks_exact(4)
-            .map(|w| Merge {
-                left: w[0],
-                right: w[1],
-                priority: w[2],
-                new_id: w[3],
-            })
-            .collect();
-        let byte_ids = r.words()?;
-        let unique_products = match r.words()?.as_slice() {
-            [flag] => *flag == 1,
-            _ => return Err("missing merge order flag".into()),
-        };
-        let unsettled = r.words()?;
-        if byte_ids.len() != 256 {
-            return Err("inconsistent table sizes".into());
-        }
-        let merges = Merges::new(list, byte_ids, Some((unique_products, unsettled)));
-        let chars = CharParts::new(r.words()?);
+        let merges =
+            Merges::from_arrays([r.words()?, r.words()?, r.words()?, r.words()?, r.words()?])?;
+        let chars = CharParts::from_slots(r.words()?)?;
         let special_ids = r.words()?;
         let special_lens = r.words()?;
         let texts = String::from_utf8(r.bytes()?).map_err(|_| "special tokens are not UTF-8")?;
@@ -331,6 +320,7 @@ impl Tables {
             at = end;
         }
         let consistent = offsets.len() == ids.len() + 1
+            && offsets.windows(2).all(|w| w[0] <= w[1])
             && slots.len().is_power_of_two()
             && offsets.last().is_some_and(|&e| e as usize == blob.len());
         if !consistent {
@@ -341,11 +331,18 @@ impl Tables {
             offsets,
             ids,
             slots,
+            filter,
             blob,
             merges,
             chars,
             specials,
         })
+    }
+
+    /// Fills the whole-token filter from the token bytes.
+    fn build_filter(&mut self) {
+        let hashes = (0..self.ids.len()).map(|i| hash_bytes(self.token_bytes(i)));
+        self.filter = BitFilter::new(hashes);
     }
 }
 
