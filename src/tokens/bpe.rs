@@ -97,15 +97,11 @@ fn count_uncached(t: &Tables, hash: u64, piece: &[u8], s: &mut Scratch) -> usize
     let mut i = 0;
     while let Some(&b) = piece.get(i) {
         if b >= 0xC0 && (i == 0 || piece[i - 1] >= 0x80) {
-            let len = match b {
-                0xC0..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                _ => 4,
-            };
-            let parts = piece
-                .get(i..i + len)
-                .and_then(|c| t.chars.get(char_parts::key(c)));
-            if let Some(parts) = parts {
+            let found = piece
+                .get(i..)
+                .and_then(char_parts::decode)
+                .and_then(|(code, len)| Some((t.chars.get(code)?, len)));
+            if let Some((parts, len)) = found {
                 for &id in parts.iter().take_while(|&&id| id != EMPTY) {
                     runs += usize::from(s.ids.last() != Some(&id));
                     s.ids.push(id);

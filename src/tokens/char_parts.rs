@@ -11,10 +11,12 @@
 //! (priority at least `outer`), and the candidates inside `c` are the same as in isolation. So
 //! counting may start from those parts instead of the bytes, with the same result.
 //!
-//! The table holds every such non-ASCII character of the vocabulary's tokens that ends in at
-//! most three parts, keyed by its UTF-8 bytes, for use at the start of a piece or after another
-//! non-ASCII character (the left neighbours `outer` considers). It is built only when every token is produced by
-//! one merge (so priorities are unique per pair and ties are between equal pairs).
+//! The table holds every such character of the Basic Multilingual Plane (U+0080 to U+FFFF)
+//! that ends in at most three parts, for use at the start of a piece or after another
+//! non-ASCII character (the left neighbours `outer` considers). It is built only when every
+//! token is produced by one merge (so priorities are unique per pair and ties are between
+//! equal pairs). It is a dense array indexed by code point, so Chinese text touches a few
+//! ten kilobytes of it, which stay in the CPU cache.
 //!
 //! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
 //! paths.
@@ -22,98 +24,93 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::merges::Merges;
-use super::table::{EMPTY, K};
+use super::table::EMPTY;
 
-/// Words per entry: the key (UTF-8 bytes, little-endian, zero-padded), then three part ids
-/// ([`EMPTY`] after the last).
-const ENTRY: usize = 4;
+/// First code point of the table.
+const FIRST: u32 = 0x80;
+/// Number of code points in the table (up to U+FFFF).
+const SPAN: usize = 0x1_0000 - FIRST as usize;
+/// Marks an entry that refers to `multi` (the low bits index it) instead of being one part.
+const MULTI: u32 = 1 << 31;
 
 /// Characters and the parts they always reduce to.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CharParts {
-    /// Open-addressing table of entries ([`ENTRY`] words per slot, key 0 when free; empty
-    /// when there are no entries). This is also the serialized form.
-    pub(crate) slots: Vec<u32>,
+    /// Per code point from [`FIRST`]: the single part, `MULTI | i` for `multi[i]`, or
+    /// [`EMPTY`] (empty when the vocabulary has no table).
+    dense: Vec<u32>,
+    /// Characters of two or three parts ([`EMPTY`]-padded).
+    multi: Vec<[u32; 3]>,
 }
 
-/// The key of a character's UTF-8 bytes (one to four bytes).
+/// The code point of the two- or three-byte UTF-8 character at the start of `bytes`, with its
+/// length; `None` for ASCII, four-byte characters and malformed input.
 #[inline]
-pub(crate) fn key(bytes: &[u8]) -> u32 {
-    let mut w = [0u8; 4];
-    let n = bytes.len().min(4);
-    w[..n].copy_from_slice(&bytes[..n]);
-    u32::from_le_bytes(w)
-}
-
-#[inline]
-fn hash(key: u32) -> usize {
-    let h = u64::from(key).wrapping_mul(K);
-    (h ^ (h >> 29)) as usize
+pub(crate) fn decode(bytes: &[u8]) -> Option<(u32, usize)> {
+    let cont = |i: usize| bytes.get(i).map(|&b| u32::from(b & 0x3F));
+    match *bytes.first()? {
+        b @ 0xC0..=0xDF => Some(((u32::from(b & 0x1F) << 6) | cont(1)?, 2)),
+        b @ 0xE0..=0xEF => Some(((u32::from(b & 0x0F) << 12) | (cont(1)? << 6) | cont(2)?, 3)),
+        _ => None,
+    }
 }
 
 impl CharParts {
-    /// Reads the serialized form (the slots).
-    pub(crate) fn from_slots(slots: Vec<u32>) -> Result<CharParts, String> {
-        let n = slots.len() / ENTRY;
-        if slots.len() % ENTRY != 0 || !(n == 0 || n.is_power_of_two()) {
+    /// The serialized form: the dense array, then the multi-part entries flattened.
+    pub(crate) fn to_arrays(&self) -> [Vec<u32>; 2] {
+        [
+            self.dense.clone(),
+            self.multi.iter().flatten().copied().collect(),
+        ]
+    }
+
+    /// Reads what [`CharParts::to_arrays`] wrote.
+    pub(crate) fn from_arrays(dense: Vec<u32>, multi: &[u32]) -> Result<CharParts, String> {
+        let multi: Vec<[u32; 3]> = multi.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+        let consistent = (dense.is_empty() || dense.len() == SPAN)
+            && dense
+                .iter()
+                .all(|&v| v == EMPTY || v & MULTI == 0 || ((v & !MULTI) as usize) < multi.len());
+        if !consistent {
             return Err("inconsistent character table".into());
         }
-        Ok(CharParts { slots })
+        Ok(CharParts { dense, multi })
     }
 
     /// Number of characters in the table.
     pub(crate) fn len(&self) -> usize {
-        self.slots.chunks_exact(ENTRY).filter(|e| e[0] != 0).count()
+        self.dense.iter().filter(|&&v| v != EMPTY).count()
     }
 
-    /// Indexes `list` (entries of [`ENTRY`] words).
-    fn new(list: &[u32]) -> CharParts {
-        let n = list.len() / ENTRY;
-        if n == 0 {
-            return CharParts::default();
-        }
-        let len = (n * 2).next_power_of_two();
-        let mask = len - 1;
-        let mut slots = vec![0; len * ENTRY];
-        for e in list.chunks_exact(ENTRY) {
-            let mut i = hash(e[0]) & mask;
-            while slots[i * ENTRY] != 0 {
-                i = (i + 1) & mask;
-            }
-            slots[i * ENTRY..(i + 1) * ENTRY].copy_from_slice(e);
-        }
-        CharParts { slots }
-    }
-
-    /// The parts (`EMPTY`-padded) of the character with key `key`, if it is in the table.
+    /// The parts of the character with code point `code`, if it is in the table.
     #[inline]
-    pub(crate) fn get(&self, key: u32) -> Option<&[u32]> {
-        let mask = (self.slots.len() / ENTRY).wrapping_sub(1);
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mut i = hash(key) & mask;
-        loop {
-            let s = self.slots.get(i * ENTRY..(i + 1) * ENTRY)?;
-            match s[0] {
-                0 => return None,
-                k if k == key => return s.get(1..),
-                _ => i = (i + 1) & mask,
-            }
+    pub(crate) fn get(&self, code: u32) -> Option<&[u32]> {
+        let i = code.checked_sub(FIRST)? as usize;
+        let v = self.dense.get(i)?;
+        if *v == EMPTY {
+            None
+        } else if v & MULTI == 0 {
+            Some(std::slice::from_ref(v))
+        } else {
+            self.multi.get((v & !MULTI) as usize).map(|m| m.as_slice())
         }
     }
 
-    /// Builds the table for the non-ASCII characters of `tokens` (token byte strings), with
-    /// `lookup` giving the id of a token that can be a part (see the module docs).
+    /// Builds the table from the merges and the tokens (bytes and id), with `lookup` giving
+    /// the id of a token that can be a part (see the module docs).
     pub(crate) fn build<'a>(
         merges: &Merges,
-        tokens: impl Iterator<Item = (&'a [u8], u32)> + Clone,
+        tokens: impl Iterator<Item = (&'a [u8], u32)>,
         lookup: impl Fn(&[u8]) -> Option<u32>,
     ) -> CharParts {
         if !merges.unique_products {
             return CharParts::default();
         }
-        let bytes_of: HashMap<u32, &[u8]> = tokens.clone().map(|(b, id)| (id, b)).collect();
+        let mut table = CharParts {
+            dense: vec![EMPTY; SPAN],
+            multi: Vec::new(),
+        };
+        let bytes_of: HashMap<u32, &[u8]> = tokens.map(|(b, id)| (id, b)).collect();
         // A part next to a whole character starts (on its right) or ends (on its left) on a
         // character boundary; merges with any other neighbour cannot touch `c`'s edges. The
         // table serves only characters at the start of a piece or after a non-ASCII
@@ -142,17 +139,7 @@ impl CharParts {
                 first_as_right.entry(m.right).or_insert(m.priority);
             }
         }
-        // Every character of the vocabulary's tokens, and the whole Basic Multilingual Plane
-        // (where nearly all text lives, even characters no token holds whole).
-        let mut chars: BTreeSet<char> = (0x80..0x1_0000).filter_map(char::from_u32).collect();
-        for (t, _) in tokens {
-            for c in String::from_utf8_lossy(t).chars() {
-                if !c.is_ascii() && c != char::REPLACEMENT_CHARACTER {
-                    chars.insert(c);
-                }
-            }
-        }
-        let mut list = Vec::new();
+        let chars: BTreeSet<char> = (FIRST..0x1_0000).filter_map(char::from_u32).collect();
         let mut buf = [0u8; 4];
         for c in chars {
             let bytes = c.encode_utf8(&mut buf).as_bytes();
@@ -169,13 +156,24 @@ impl CharParts {
                 }
             }
             // Nothing to gain when the bytes do not merge at all.
-            if parts.len() < ENTRY && inner.is_some_and(|inner| inner < outer) {
-                list.push(key(bytes));
-                list.extend(parts.iter().copied());
-                list.resize(list.len() + ENTRY - 1 - parts.len(), EMPTY);
+            if !inner.is_some_and(|inner| inner < outer) {
+                continue;
+            }
+            let slot = &mut table.dense[(u32::from(c) - FIRST) as usize];
+            match parts.as_slice() {
+                [one] if one & MULTI == 0 => *slot = *one,
+                [a, b] => {
+                    *slot = MULTI | table.multi.len() as u32;
+                    table.multi.push([*a, *b, EMPTY]);
+                }
+                [a, b, c] => {
+                    *slot = MULTI | table.multi.len() as u32;
+                    table.multi.push([*a, *b, *c]);
+                }
+                _ => {}
             }
         }
-        CharParts::new(&list)
+        table
     }
 }
 

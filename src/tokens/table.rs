@@ -279,7 +279,9 @@ impl Tables {
         for words in self.merges.to_arrays() {
             put_words(&mut out, &words);
         }
-        put_words(&mut out, &self.chars.slots);
+        for words in self.chars.to_arrays() {
+            put_words(&mut out, &words);
+        }
         let ids: Vec<u32> = self.specials.iter().map(|s| s.0).collect();
         put_words(&mut out, &ids);
         let lens: Vec<u32> = self.specials.iter().map(|s| s.1.len() as u32).collect();
@@ -307,7 +309,7 @@ impl Tables {
         let blob = r.bytes()?;
         let merges =
             Merges::from_arrays([r.words()?, r.words()?, r.words()?, r.words()?, r.words()?])?;
-        let chars = CharParts::from_slots(r.words()?)?;
+        let chars = CharParts::from_arrays(r.words()?, &r.words()?)?;
         let special_ids = r.words()?;
         let special_lens = r.words()?;
         let texts = String::from_utf8(r.bytes()?).map_err(|_| "special tokens are not UTF-8")?;
