@@ -88,10 +88,20 @@ pub(crate) fn count_piece(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch)
 }
 
 /// [`count_piece`] without the cache; `hash` is `hash_bytes(piece)`.
+///
+/// A short piece is looked up whole first: most short pieces are tokens. A long one rarely is,
+/// and the lookup is a cache miss, so it is only merged, unless the vocabulary has whole
+/// tokens that merging does not rebuild (`Tables::whole_is_merged`).
 fn count_uncached(t: &Tables, hash: u64, piece: &[u8], s: &mut Scratch) -> usize {
-    if t.lookup_hashed(piece, hash).is_some() {
+    let short = piece.len() <= piece_cache::MAX_LEN;
+    if (short || !t.whole_is_merged) && t.lookup_hashed(piece, hash).is_some() {
         return 1;
     }
+    merge(t, piece, s)
+}
+
+/// The number of parts BPE leaves of `piece`.
+fn merge(t: &Tables, piece: &[u8], s: &mut Scratch) -> usize {
     s.ids.clear();
     let mut runs = 0;
     let mut i = 0;

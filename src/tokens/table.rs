@@ -62,6 +62,9 @@ pub(crate) enum Kind {
 pub(crate) struct Tables {
     /// Merge semantics.
     pub(crate) kind: Kind,
+    /// Whether merging any whole token's bytes gives back that one token, so that the
+    /// whole-piece lookup only saves time and never changes a count.
+    pub(crate) whole_is_merged: bool,
     /// `offsets[i]..offsets[i + 1]` is token `i` in `blob`.
     pub(crate) offsets: Vec<u32>,
     /// Id (rank) of token `i`.
@@ -130,6 +133,8 @@ impl Tables {
         // A byte missing from the vocabulary (tiktoken itself would panic on it) stays an
         // unmergeable part of its own: no merge has `EMPTY` on either side.
         let list = canonical_merges(&tokens, |b| t.lookup(b));
+        let singles = byte_ids.iter().filter(|&&id| id != EMPTY).count();
+        t.whole_is_merged = list.len() + singles == t.ids.len();
         t.merges = Merges::new(list, byte_ids, None);
         t.chars = t.char_parts();
         Ok(t)
@@ -183,6 +188,7 @@ impl Tables {
             .collect();
         let merges = std::mem::take(&mut tables.merges);
         let mut t = Tables::from_tokens(Kind::Merges, whole, merges)?;
+        t.whole_is_merged = !ignore_merges;
         t.chars = t.char_parts();
         Ok(t)
     }
@@ -227,6 +233,7 @@ impl Tables {
         tokens.sort_by_key(|t| t.1);
         let mut t = Tables {
             kind,
+            whole_is_merged: false,
             offsets: Vec::with_capacity(tokens.len() + 1),
             ids: Vec::with_capacity(tokens.len()),
             slots: vec![EMPTY; table_len(tokens.len())],
@@ -266,7 +273,7 @@ impl Tables {
             Kind::Ranks => 0,
             Kind::Merges => 1,
         };
-        put_words(&mut out, &[kind]);
+        put_words(&mut out, &[kind, u32::from(self.whole_is_merged)]);
         for words in [
             &self.offsets,
             &self.ids,
@@ -297,9 +304,9 @@ impl Tables {
             .strip_prefix(MAGIC.as_slice())
             .ok_or("not a chatctx vocabulary table (bad magic)")?;
         let mut r = Reader { rest };
-        let kind = match r.words()?.as_slice() {
-            [0] => Kind::Ranks,
-            [1] => Kind::Merges,
+        let (kind, whole_is_merged) = match r.words()?.as_slice() {
+            [0, whole] => (Kind::Ranks, *whole == 1),
+            [1, whole] => (Kind::Merges, *whole == 1),
             _ => return Err("unknown table kind".into()),
         };
         let offsets = r.words()?;
@@ -330,6 +337,7 @@ impl Tables {
         }
         Ok(Tables {
             kind,
+            whole_is_merged,
             offsets,
             ids,
             slots,
