@@ -75,10 +75,14 @@ pub(crate) fn count_piece(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch)
     if piece.len() <= 1 && t.kind == Kind::Ranks {
         return piece.len();
     }
-    let hash = hash_bytes(piece);
     if piece.len() > piece_cache::MAX_LEN {
-        return count_uncached(t, hash, piece, s);
+        // Long pieces are not cached, and rarely whole tokens (see `count_uncached`).
+        if !t.whole_is_merged && t.lookup(piece).is_some() {
+            return 1;
+        }
+        return merge(t, piece, s);
     }
+    let hash = hash_bytes(piece);
     if let Some(n) = s.cache.get(owner, hash, piece) {
         return n as usize;
     }
@@ -87,14 +91,13 @@ pub(crate) fn count_piece(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch)
     n
 }
 
-/// [`count_piece`] without the cache; `hash` is `hash_bytes(piece)`.
+/// [`count_piece`] without the cache, for a short piece; `hash` is `hash_bytes(piece)`.
 ///
 /// A short piece is looked up whole first: most short pieces are tokens. A long one rarely is,
-/// and the lookup is a cache miss, so it is only merged, unless the vocabulary has whole
-/// tokens that merging does not rebuild (`Tables::whole_is_merged`).
+/// and the lookup is a cache miss, so a long piece is only merged, unless the vocabulary has
+/// whole tokens that merging does not rebuild (`Tables::whole_is_merged`).
 fn count_uncached(t: &Tables, hash: u64, piece: &[u8], s: &mut Scratch) -> usize {
-    let short = piece.len() <= piece_cache::MAX_LEN;
-    if (short || !t.whole_is_merged) && t.lookup_hashed(piece, hash).is_some() {
+    if t.lookup_hashed(piece, hash).is_some() {
         return 1;
     }
     merge(t, piece, s)

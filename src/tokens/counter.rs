@@ -111,7 +111,7 @@ impl BpeCounter {
     /// Normalizes `text` when the vocabulary asks for it (reusing a per-thread buffer) and
     /// counts it up to `limit`.
     fn count_limited(&self, text: &str, limit: usize) -> Option<usize> {
-        if !self.nfc || text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        if !self.nfc || surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
             return self.count_normalized(text, limit);
         }
         let mut buf = NFC_BUF.with(|b| b.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)));
@@ -135,6 +135,24 @@ impl BpeCounter {
     }
 }
 
+/// Whether every character of `text` is one that NFC never changes nor reorders (quick check
+/// "Yes" and combining class 0) because it lies in a range made only of such characters: the
+/// common case of Latin, Chinese, Japanese kana and Korean text, checked without the
+/// per-character table lookups of `is_nfc_quick`. `false` means "look closer", not "not NFC".
+fn surely_nfc(text: &str) -> bool {
+    text.chars().all(|c| {
+        matches!(c,
+            '\u{0}'..='\u{2FF}'            // ASCII, Latin-1, Latin Extended, spacing modifiers
+            | '\u{3000}'..='\u{3029}'      // CJK symbols and punctuation (before the marks)
+            | '\u{3030}'..='\u{3098}'      // more CJK symbols, hiragana (before the voicing marks)
+            | '\u{309D}'..='\u{30FF}'      // hiragana iteration marks, katakana
+            | '\u{4E00}'..='\u{9FFF}'      // CJK unified ideographs
+            | '\u{AC00}'..='\u{D7A3}'      // Hangul syllables
+            | '\u{FF01}'..='\u{FF9D}'      // fullwidth forms (before the halfwidth voicing marks)
+        )
+    })
+}
+
 impl TokenCounter for BpeCounter {
     fn name(&self) -> &str {
         &self.name
@@ -154,5 +172,33 @@ impl TokenCounter for BpeCounter {
             .iter()
             .find(|(_, t)| t == token)
             .map(|(id, _)| *id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every character `surely_nfc` accepts must be one NFC keeps in place.
+    #[test]
+    fn surely_nfc_accepts_only_stable_characters() {
+        let accepted = (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| surely_nfc(c.encode_utf8(&mut [0; 4])));
+        let mut n = 0;
+        for c in accepted {
+            n += 1;
+            assert_eq!(is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+            assert_eq!(
+                unicode_normalization::char::canonical_combining_class(c),
+                0,
+                "{c:?}"
+            );
+        }
+        assert!(n > 33_000, "{n}");
+        assert!(
+            !surely_nfc("e\u{301}"),
+            "a combining mark is looked at closer"
+        );
     }
 }
