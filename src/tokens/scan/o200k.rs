@@ -32,6 +32,30 @@ use super::class::{Ch, Table, LOWER, N, NL, UPPER};
 /// `U* W+` starting at `s`: the end of the match, if any.
 #[inline]
 fn upper_then_lower(t: &Table, b: &[u8], s: usize) -> Option<usize> {
+    // ASCII fast path: `[A-Z]*[a-z]+`, handing over at the first non-ASCII byte. ASCII
+    // capitals are not in `W`, so an all-ASCII `U` run has no `B` to end on.
+    let mut u = s;
+    while b.get(u).is_some_and(u8::is_ascii_uppercase) {
+        u += 1;
+    }
+    match b.get(u) {
+        Some(x) if !x.is_ascii() => return upper_then_lower_general(t, b, s),
+        Some(x) if x.is_ascii_lowercase() => {
+            let mut e = u + 1;
+            while b.get(e).is_some_and(u8::is_ascii_lowercase) {
+                e += 1;
+            }
+            return Some(match b.get(e) {
+                Some(x) if !x.is_ascii() => t.run_of(b, e, LOWER),
+                _ => e,
+            });
+        }
+        _ => None,
+    }
+}
+
+/// [`upper_then_lower`] for any characters.
+fn upper_then_lower_general(t: &Table, b: &[u8], s: usize) -> Option<usize> {
     let mut u = s;
     let mut after_both = None;
     loop {
