@@ -27,7 +27,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::char_parts;
-use super::piece_cache::{self, PieceCache};
+use super::piece_cache::{Key, PieceCache};
 use super::table::{hash_bytes, Kind, Tables, EMPTY};
 
 /// Pieces longer than this (in parts) use the run-length or the heap merge.
@@ -75,19 +75,18 @@ pub(crate) fn count_piece(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch)
     if piece.len() <= 1 && t.kind == Kind::Ranks {
         return piece.len();
     }
-    if piece.len() > piece_cache::MAX_LEN {
+    let Some(key) = Key::new(piece) else {
         // Long pieces are not cached, and rarely whole tokens (see `count_uncached`).
         if !t.whole_is_merged && t.lookup(piece).is_some() {
             return 1;
         }
         return merge(t, piece, s);
-    }
-    let hash = hash_bytes(piece);
-    if let Some(n) = s.cache.get(owner, hash, piece) {
+    };
+    if let Some(n) = s.cache.get(owner, &key) {
         return n as usize;
     }
-    let n = count_uncached(t, hash, piece, s);
-    s.cache.put(owner, hash, piece, n as u32);
+    let n = count_uncached(t, hash_bytes(piece), piece, s);
+    s.cache.put(owner, &key, n as u32);
     n
 }
 
