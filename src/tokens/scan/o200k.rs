@@ -39,16 +39,16 @@ fn upper_then_lower(t: &Table, b: &[u8], s: usize) -> Option<usize> {
         u += 1;
     }
     match b.get(u) {
-        Some(x) if !x.is_ascii() => return upper_then_lower_general(t, b, s),
+        Some(x) if !x.is_ascii() => upper_then_lower_general(t, b, s),
         Some(x) if x.is_ascii_lowercase() => {
             let mut e = u + 1;
             while b.get(e).is_some_and(u8::is_ascii_lowercase) {
                 e += 1;
             }
-            return Some(match b.get(e) {
+            Some(match b.get(e) {
                 Some(x) if !x.is_ascii() => t.run_of(b, e, LOWER),
                 _ => e,
-            });
+            })
         }
         _ => None,
     }
