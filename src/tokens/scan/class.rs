@@ -220,8 +220,16 @@ impl Table {
 
     /// The end of the run of characters having one of the `mask` bits, starting at `i`.
     #[inline(always)]
-    pub(super) fn run_of(&self, b: &[u8], i: usize, mask: u8) -> usize {
-        self.run(b, i, |c| c.is(mask))
+    pub(super) fn run_of(&self, b: &[u8], mut i: usize, mask: u8) -> usize {
+        // ASCII a byte at a time, without decoding; the general loop from the first other.
+        while let Some(&x) = b.get(i) {
+            match ASCII.get(usize::from(x)) {
+                Some(class) if class & mask != 0 => i += 1,
+                Some(_) => return i,
+                None => return self.run(b, i, |c| c.is(mask)),
+            }
+        }
+        i
     }
 
     /// `\p{N}{1,3}` at `i` (the caller checked the first character is a number).
