@@ -94,9 +94,41 @@ fn letters(t: &Table, b: &[u8], p: usize, c0: Ch) -> Option<usize> {
     Some(word + t.contraction(b, word))
 }
 
+/// The common case without decoding: an ASCII word `[A-Z]*[a-z]*` (at least one letter), with
+/// an optional ASCII prefix (`[^\r\n\p{L}\p{N}]`), followed by an ASCII byte other than an
+/// apostrophe (so no contraction and no letter can extend it). For such a word both letter
+/// alternatives end after the lower-case run. `None` sends anything else to the general scan.
+#[inline]
+fn ascii_word_end(b: &[u8], p: usize) -> Option<usize> {
+    let &x = b.get(p)?;
+    let s = if x.is_ascii_alphabetic() {
+        p
+    } else if x.is_ascii() && !x.is_ascii_digit() && x != b'\r' && x != b'\n' {
+        p + 1
+    } else {
+        return None;
+    };
+    let mut e = s;
+    while b.get(e).is_some_and(u8::is_ascii_uppercase) {
+        e += 1;
+    }
+    while b.get(e).is_some_and(u8::is_ascii_lowercase) {
+        e += 1;
+    }
+    match b.get(e) {
+        _ if e == s => None,
+        None => Some(e),
+        Some(&y) if y.is_ascii() && y != b'\'' => Some(e),
+        Some(_) => None,
+    }
+}
+
 /// The end of the piece starting at `p` (`p < b.len()`).
 #[inline]
 pub(super) fn piece_end(t: &Table, b: &[u8], p: usize) -> usize {
+    if let Some(end) = ascii_word_end(b, p) {
+        return end;
+    }
     let c0 = t.at(b, p);
     if c0.is(UPPER | LOWER) || c0.is_prefix() {
         if let Some(end) = letters(t, b, p, c0) {
