@@ -1,8 +1,11 @@
-//! The HTTP embedder against a hand-rolled OpenAI-compatible stub on 127.0.0.1.
+//! The HTTP embedder against a hand-rolled OpenAI-compatible stub on 127.0.0.1, including its
+//! retries of rate limits and server errors.
 #![cfg(feature = "http")]
 #![allow(clippy::unwrap_used)]
 
-use chatctx::retrieval::{Embedder, Http};
+use std::time::Duration;
+
+use chatctx::retrieval::{Embedder, Http, Retry};
 use chatctx::Error;
 #[path = "common/http_stub.rs"]
 mod http_stub;
@@ -114,8 +117,74 @@ async fn an_unreachable_endpoint_is_an_embedder_error() {
         listener.local_addr().unwrap().port()
     };
     let error = Http::new(format!("http://127.0.0.1:{port}/v1"), "m", 4)
+        .with_retry(Retry::none())
         .embed(&["hi".to_string()])
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Embedder { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_are_retried() {
+    let (url, server) = http_stub::serve(vec![
+        ("503 Service Unavailable", "", r#"{"error":"busy"}"#),
+        (
+            "429 Too Many Requests",
+            "retry-after: 0\r\n",
+            r#"{"error":"slow down"}"#,
+        ),
+        (
+            "200 OK",
+            "",
+            r#"{"data":[{"index":0,"embedding":[1.0,0.5,0.0]}]}"#,
+        ),
+    ])
+    .await;
+    let retry = Retry::default().with_backoff(Duration::from_millis(5));
+    let vectors = Http::new(url, "m", 3)
+        .with_retry(retry)
+        .embed(&["hi".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(vectors, vec![vec![1.0, 0.5, 0.0]]);
+    let arrivals = server.await.unwrap();
+    assert_eq!(arrivals.len(), 3, "two failures, then the answer");
+    assert!(arrivals
+        .iter()
+        .all(|a| body(&a.request)["input"][0] == "hi"));
+}
+
+#[tokio::test]
+async fn retries_are_bounded_and_counted_in_the_error() {
+    let (url, server) = http_stub::serve(vec![
+        ("500 Internal Server Error", "", r#"{"error":"down"}"#),
+        ("502 Bad Gateway", "", r#"{"error":"still down"}"#),
+    ])
+    .await;
+    let retry = Retry::default()
+        .with_attempts(2)
+        .with_backoff(Duration::from_millis(1));
+    let error = Http::new(url, "m", 3)
+        .with_retry(retry)
+        .embed(&["hi".to_string()])
+        .await
+        .unwrap_err();
+    let Error::Embedder { reason } = error else {
+        panic!("wrong kind: {error}")
+    };
+    assert!(reason.contains("HTTP 502 Bad Gateway"), "{reason}");
+    assert!(reason.contains("(after 2 attempts)"), "{reason}");
+    assert_eq!(server.await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    let (url, server) = http_stub::serve(vec![("400 Bad Request", "", r#"{"error":"no"}"#)]).await;
+    let error = Http::new(url, "m", 3)
+        .embed(&["hi".to_string()])
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("HTTP 400"), "{error}");
+    assert!(!error.to_string().contains("attempts"), "{error}");
+    assert_eq!(server.await.unwrap().len(), 1);
 }

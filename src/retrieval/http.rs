@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::Embedder;
+use super::{Embedder, Retry};
 use crate::error::{Error, Result};
 use crate::openai_compat;
 
@@ -24,7 +24,9 @@ use crate::openai_compat;
 /// From [`Http::from_env`]: base URL `CHATCTX_EMBEDDING_BASE_URL`, else `CHATCTX_BASE_URL`,
 /// else `https://api.openai.com/v1`; model `CHATCTX_EMBEDDING_MODEL` or
 /// `text-embedding-3-small`; dimension `CHATCTX_EMBEDDING_DIMENSION` or 1536; key
-/// `CHATCTX_API_KEY` or `OPENAI_API_KEY`. `batch`: 10 (DashScope's limit per request).
+/// `CHATCTX_API_KEY` or `OPENAI_API_KEY`. `batch`: 10 (DashScope's limit per request). Rate
+/// limits (429), server errors (5xx) and connection failures are retried as [`Retry::default`]
+/// says (four attempts, honouring `Retry-After`); see [`Http::with_retry`].
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,
@@ -33,6 +35,7 @@ pub struct Http {
     dimension: usize,
     api_key: Option<String>,
     send_dimensions: bool,
+    retry: Retry,
     batch: usize,
 }
 
@@ -48,6 +51,7 @@ impl Http {
             api_key: None,
             send_dimensions: false,
             batch: 10,
+            retry: Retry::default(),
         }
     }
 
@@ -96,6 +100,13 @@ impl Http {
         self
     }
 
+    /// Retry rate limits, server errors and connection failures this way (default:
+    /// [`Retry::default`], four attempts).
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+
     fn failed(&self, reason: impl std::fmt::Display) -> Error {
         Error::Embedder {
             reason: format!("{}/embeddings: {reason}", self.base_url),
@@ -111,19 +122,11 @@ impl Http {
         if self.send_dimensions {
             body["dimensions"] = json!(self.dimension);
         }
-        let mut request = self
-            .client
-            .post(format!("{}/embeddings", self.base_url))
-            .json(&body);
-        if let Some(key) = &self.api_key {
-            request = request.bearer_auth(key);
-        }
-        let response = request.send().await.map_err(|err| self.failed(err))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|err| self.failed(err))?;
-        if !status.is_success() {
-            return Err(self.failed(openai_compat::http_error(status, &text)));
-        }
+        let url = format!("{}/embeddings", self.base_url);
+        let key = self.api_key.as_deref();
+        let text = openai_compat::post_json(&self.client, &url, key, &body, &self.retry)
+            .await
+            .map_err(|failure| self.failed(failure))?;
         let value: Value = serde_json::from_str(&text).map_err(|err| self.failed(err))?;
         let data = value
             .get("data")

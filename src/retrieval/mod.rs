@@ -37,6 +37,8 @@ mod ngrams;
 mod postgres;
 
 #[cfg(feature = "http")]
+pub use crate::openai_compat::Retry;
+#[cfg(feature = "http")]
 pub use http::Http;
 pub use index::Index;
 pub use memory::InMemory;

@@ -3,7 +3,6 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::retry::{parse_retry_after, retryable_status};
 use super::{Retry, Summarizer, Summary, SummaryInput, DEFAULT_PROMPT};
 use crate::error::{Error, Result};
 use crate::openai_compat;
@@ -79,39 +78,6 @@ impl Http {
         self
     }
 
-    /// One request: the response body, or why it failed and, if worth retrying, the
-    /// server's `Retry-After`.
-    async fn attempt(&self, body: &Value) -> std::result::Result<String, Failed> {
-        let mut request = self
-            .client
-            .post(format!("{}/chat/completions", self.base_url))
-            .json(body);
-        if let Some(key) = &self.api_key {
-            request = request.bearer_auth(key);
-        }
-        let response = request.send().await.map_err(|err| Failed {
-            retry: (err.is_connect() || err.is_timeout()).then_some(None),
-            error: self.failed(err),
-        })?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(parse_retry_after);
-        let text = response.text().await.map_err(|err| Failed {
-            retry: Some(None),
-            error: self.failed(err),
-        })?;
-        if status.is_success() {
-            return Ok(text);
-        }
-        Err(Failed {
-            retry: retryable_status(status.as_u16()).then_some(retry_after),
-            error: self.failed(openai_compat::http_error(status, &text)),
-        })
-    }
-
     fn failed(&self, reason: impl std::fmt::Display) -> Error {
         Error::Summarizer {
             reason: format!("{}/chat/completions: {reason}", self.base_url),
@@ -127,29 +93,11 @@ impl Summarizer for Http {
             "messages": input.to_messages(&self.prompt),
             "stream": false,
         });
-        let mut failures = 0;
-        let text = loop {
-            match self.attempt(&body).await {
-                Ok(text) => break text,
-                Err(Failed {
-                    retry: Some(retry_after),
-                    ..
-                }) if failures + 1 < self.retry.attempts() => {
-                    tokio::time::sleep(self.retry.delay(failures, retry_after)).await;
-                    failures += 1;
-                }
-                Err(failed) if failures == 0 => return Err(failed.error),
-                Err(failed) => {
-                    return Err(Error::Summarizer {
-                        reason: format!(
-                            "{} (after {} attempts)",
-                            reason(failed.error),
-                            failures + 1
-                        ),
-                    })
-                }
-            }
-        };
+        let url = format!("{}/chat/completions", self.base_url);
+        let key = self.api_key.as_deref();
+        let text = openai_compat::post_json(&self.client, &url, key, &body, &self.retry)
+            .await
+            .map_err(|failure| self.failed(failure))?;
         let value: Value = serde_json::from_str(&text).map_err(|err| self.failed(err))?;
         let content = value
             .pointer("/choices/0/message/content")
@@ -160,21 +108,5 @@ impl Summarizer for Http {
             summary = summary.with_tokens_used(tokens);
         }
         Ok(summary)
-    }
-}
-
-/// Why one request failed.
-#[derive(Debug)]
-struct Failed {
-    /// `Some(retry_after)` when worth retrying (`retry_after` from the server, if it said).
-    retry: Option<Option<std::time::Duration>>,
-    error: Error,
-}
-
-/// The reason inside a summarizer error.
-fn reason(error: Error) -> String {
-    match error {
-        Error::Summarizer { reason } => reason,
-        other => other.to_string(),
     }
 }

@@ -32,18 +32,16 @@ mod command;
 mod extractive;
 #[cfg(feature = "http")]
 mod http;
-#[cfg(feature = "http")]
-mod retry;
 mod spec;
 mod unwind;
 
+#[cfg(feature = "http")]
+pub use crate::openai_compat::Retry;
 pub use blocking::{run_blocking, timeout};
 pub use command::Command;
 pub use extractive::Extractive;
 #[cfg(feature = "http")]
 pub use http::Http;
-#[cfg(feature = "http")]
-pub use retry::Retry;
 pub use spec::SummarizerSpec;
 pub use unwind::catch_panic;
 

@@ -1,4 +1,5 @@
-//! When and how long the HTTP summarizer waits before asking again (feature `http`).
+//! When and how long the HTTP clients (summarizer, embedder) wait before asking again
+//! (feature `http`).
 
 use std::time::Duration;
 
@@ -65,7 +66,7 @@ impl Retry {
         self
     }
 
-    /// The most requests made for one summary.
+    /// The most requests made for one summary or one batch of embeddings.
     pub const fn attempts(&self) -> u32 {
         self.attempts
     }
