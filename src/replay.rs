@@ -3,7 +3,9 @@
 //! Each round of the recording becomes one request: the user turn is pushed, the policy
 //! prepares the request, the request is billed (prompt tokens, prompt-cache hits, the reply's
 //! output tokens, the summarizer's own calls), and the recorded reply is recorded. This is how
-//! policies are compared on cost and on how much recent context they keep.
+//! policies are compared on cost and on how much recent context they keep. A recording's
+//! request-level fields (`tools`, `response_format`) go with every request: they take their
+//! tokens from the budget, count in the prompt tokens and open the cached prefix.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -13,11 +15,11 @@ use serde::Serialize;
 use crate::conversation::Transcript;
 use crate::cost::{CacheModel, CacheSimulator, Pricing, PromptBlock};
 use crate::error::Result;
-use crate::message::{Message, Role};
+use crate::message::{ChatRequest, Message, Role};
 use crate::policy::{is_summary, summary_message, ContextPolicy, Limits};
 use crate::session::Session;
 use crate::summarizer::{SummaryInput, DEFAULT_PROMPT};
-use crate::template::PromptCounter;
+use crate::template::{PromptCounter, RequestTools};
 use crate::Conversation;
 
 /// One request of a replay.
@@ -104,11 +106,12 @@ impl Billing {
     }
 }
 
-/// Replay the recorded conversation `recording` under `policy`.
+/// Replay the recorded conversation `recording` (its messages, and its tools and response
+/// format if it has them) under `policy`.
 ///
 /// `progress` is called after each turn with (turn, total turns).
 pub async fn replay(
-    recording: &[Message],
+    recording: &ChatRequest,
     spec: &str,
     policy: Box<dyn ContextPolicy>,
     counter: Arc<dyn PromptCounter>,
@@ -116,10 +119,13 @@ pub async fn replay(
     billing: &Billing,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Replay> {
+    let tools = RequestTools::from_fields(&recording.fields);
+    let recording = recording.messages.as_slice();
     let conversation = Conversation::new(recording);
     let leading = conversation.leading();
     let start = recording.get(..leading).unwrap_or_default().to_vec();
-    let mut session = Session::new(Transcript::new(start), policy, Arc::clone(&counter), limits);
+    let mut session = Session::new(Transcript::new(start), policy, Arc::clone(&counter), limits)
+        .with_request_tools(tools.clone());
     let mut cache = CacheSimulator::new(billing.cache);
     let mut turns = Vec::new();
     let rounds = conversation.rounds();
@@ -145,9 +151,11 @@ pub async fn replay(
         let previous_summary = session.state().summary.as_ref().map(|s| s.text.clone());
         let (sent, report) = session.prepare().await?;
         let history = session.transcript().messages();
+        let tools_tokens = report.request_tokens;
+        let prompt_tokens = report.tokens_after + tools_tokens;
         let cache_hit_tokens = cache
-            .send(&blocks(&sent, counter.as_ref()))
-            .min(report.tokens_after);
+            .send(&blocks(&tools, tools_tokens, &sent, counter.as_ref()))
+            .min(prompt_tokens);
         let output_tokens: usize = rest
             .iter()
             .filter(|message| message.role == Role::Assistant)
@@ -179,13 +187,13 @@ pub async fn replay(
         };
         let cost_usd = billing.pricing.map(|pricing| {
             pricing
-                .bill(report.tokens_after, cache_hit_tokens, output_tokens)
+                .bill(prompt_tokens, cache_hit_tokens, output_tokens)
                 .usd
                 + pricing.bill(call.input, call.cache_hits, call.output).usd
         });
         turns.push(Turn {
             turn: turns.len() + 1,
-            prompt_tokens: report.tokens_after,
+            prompt_tokens,
             cache_hit_tokens,
             output_tokens,
             tokens_left_out: report.tokens_before.saturating_sub(report.tokens_after),
@@ -241,7 +249,7 @@ fn summarizer_call(
     }
     let input = SummaryInput::new(messages, previous.map(str::to_string)).with_prefix(prefix);
     let request = input.to_messages(DEFAULT_PROMPT);
-    let cache_hits = cache.send(&blocks(&request, counter));
+    let cache_hits = cache.send(&blocks(&RequestTools::new(), 0, &request, counter));
     let output = summary.map_or(0, |text| {
         counter.message_tokens(&Message::assistant(text), true)
     });
@@ -252,19 +260,31 @@ fn summarizer_call(
     }
 }
 
-/// The prompt-cache blocks of a request: one per message.
-fn blocks(messages: &[Message], counter: &dyn PromptCounter) -> Vec<PromptBlock> {
-    messages
-        .iter()
-        .enumerate()
-        .map(|(position, message)| {
-            let in_last = position + 1 == messages.len();
-            PromptBlock::of(
-                &message.to_value().to_string(),
-                counter.message_tokens(message, in_last),
-            )
-        })
-        .collect()
+/// The prompt-cache blocks of a request: the request-level fields (`tools_tokens` of them),
+/// which providers render ahead of the conversation, then one block per message.
+fn blocks(
+    tools: &RequestTools,
+    tools_tokens: usize,
+    messages: &[Message],
+    counter: &dyn PromptCounter,
+) -> Vec<PromptBlock> {
+    let head = (tools_tokens > 0).then(|| {
+        let fields: Vec<String> = tools
+            .tools()
+            .iter()
+            .chain(tools.response_format())
+            .map(|value| value.to_string())
+            .collect();
+        PromptBlock::of(&fields, tools_tokens)
+    });
+    let body = messages.iter().enumerate().map(|(position, message)| {
+        let in_last = position + 1 == messages.len();
+        PromptBlock::of(
+            &message.to_value().to_string(),
+            counter.message_tokens(message, in_last),
+        )
+    });
+    head.into_iter().chain(body).collect()
 }
 
 /// How many of the newest rounds of `history` are sent in full.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chatctx::message::Message;
 use chatctx::policy::{Compact, ContextPolicy, Input, Limits, PolicySpec, PolicyState};
 use chatctx::replay::{replay, Billing};
-use chatctx::{Conversation, Model};
+use chatctx::{ChatRequest, Conversation, Model};
 use proptest::prelude::*;
 
 async fn run(messages: &[Message], spec: &str, window: usize) -> chatctx::replay::Totals {
@@ -16,7 +16,7 @@ async fn run(messages: &[Message], spec: &str, window: usize) -> chatctx::replay
     let counter = Model::resolve("deepseek-chat").unwrap().prompt_counter();
     let billing = Billing::for_model("deepseek-chat");
     replay(
-        messages,
+        &ChatRequest::new(messages.to_vec()),
         spec,
         policy,
         counter,
@@ -51,6 +51,64 @@ async fn compact_keeps_as_much_context_for_at_most_60_percent_of_the_cost() {
             "session {session}: compact ${c:.5} vs sliding ${s:.5}"
         );
         assert!(compact.cache_hit_tokens > sliding.cache_hit_tokens);
+    }
+}
+
+/// A recording's `tools` go with every request: replay counts them in each turn's prompt
+/// tokens and bills them as the start of the cached prefix.
+#[tokio::test]
+async fn replay_counts_and_caches_the_request_tools() {
+    let messages = common::fixture_messages("chitchat/long_session_1.json");
+    let messages = messages[..41].to_vec();
+    let tools = serde_json::json!([{
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "The current weather in a city.",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string", "description": "The city."}},
+                "required": ["city"]
+            }
+        }
+    }]);
+    let mut with_tools = ChatRequest::new(messages.clone());
+    with_tools.fields.insert("tools".into(), tools);
+    let without = ChatRequest::new(messages);
+    let replay_of = |recording: ChatRequest| async move {
+        let policy = "pass-through"
+            .parse::<PolicySpec>()
+            .unwrap()
+            .build()
+            .unwrap();
+        let counter = Model::resolve("deepseek-chat").unwrap().prompt_counter();
+        replay(
+            &recording,
+            "pass-through",
+            policy,
+            counter,
+            Limits::new(100_000, 0),
+            &Billing::for_model("deepseek-chat"),
+            |_, _| {},
+        )
+        .await
+        .unwrap()
+    };
+    let (with, plain) = (replay_of(with_tools).await, replay_of(without).await);
+    assert_eq!(with.turns.len(), plain.turns.len());
+    let extra: Vec<usize> = with
+        .turns
+        .iter()
+        .zip(&plain.turns)
+        .map(|(w, p)| w.prompt_tokens - p.prompt_tokens)
+        .collect();
+    assert!(extra[0] > 20, "the tool definition costs tokens: {extra:?}");
+    // every later turn re-reads the tools from the cache, on top of what the plain replay hits
+    for (w, p) in with.turns.iter().zip(&plain.turns).skip(1) {
+        assert!(
+            w.cache_hit_tokens >= p.cache_hit_tokens + extra[0] / 2,
+            "{w:?} vs {p:?}"
+        );
     }
 }
 

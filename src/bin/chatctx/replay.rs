@@ -47,7 +47,7 @@ pub(crate) async fn run(args: ReplayArgs) -> Result<(), Failure> {
         } = built;
         let name = spec.to_string();
         let result = replay(
-            &request.messages,
+            &request,
             &name,
             policy,
             counter.clone(),
