@@ -30,6 +30,14 @@ async fn stub(
 
 use http_stub::body;
 
+/// The reason of the embedder error `http` must fail with when embedding one text.
+async fn embedder_error(http: Http) -> String {
+    match http.embed(&["hi".to_string()]).await {
+        Err(Error::Embedder { reason }) => reason,
+        other => panic!("expected an embedder error, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn posts_batches_and_reads_vectors_in_index_order() {
     let (url, server) = stub(
@@ -81,13 +89,7 @@ async fn an_error_status_is_an_embedder_error_quoting_the_body() {
         vec![r#"{"error":{"message":"bad key"}}"#],
     )
     .await;
-    let error = Http::new(url, "text-embedding-3-small", 3)
-        .embed(&["hi".to_string()])
-        .await
-        .unwrap_err();
-    let Error::Embedder { reason } = error else {
-        panic!("wrong kind: {error}")
-    };
+    let reason = embedder_error(Http::new(url, "text-embedding-3-small", 3)).await;
     assert!(reason.contains("HTTP 401 Unauthorized"), "{reason}");
     assert!(reason.contains("bad key"), "{reason}");
 }
@@ -164,14 +166,7 @@ async fn retries_are_bounded_and_counted_in_the_error() {
     let retry = Retry::default()
         .with_attempts(2)
         .with_backoff(Duration::from_millis(1));
-    let error = Http::new(url, "m", 3)
-        .with_retry(retry)
-        .embed(&["hi".to_string()])
-        .await
-        .unwrap_err();
-    let Error::Embedder { reason } = error else {
-        panic!("wrong kind: {error}")
-    };
+    let reason = embedder_error(Http::new(url, "m", 3).with_retry(retry)).await;
     assert!(reason.contains("HTTP 502 Bad Gateway"), "{reason}");
     assert!(reason.contains("(after 2 attempts)"), "{reason}");
     assert_eq!(server.await.unwrap().len(), 2);
@@ -180,11 +175,8 @@ async fn retries_are_bounded_and_counted_in_the_error() {
 #[tokio::test]
 async fn client_errors_are_not_retried() {
     let (url, server) = http_stub::serve(vec![("400 Bad Request", "", r#"{"error":"no"}"#)]).await;
-    let error = Http::new(url, "m", 3)
-        .embed(&["hi".to_string()])
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("HTTP 400"), "{error}");
-    assert!(!error.to_string().contains("attempts"), "{error}");
+    let reason = embedder_error(Http::new(url, "m", 3)).await;
+    assert!(reason.contains("HTTP 400"), "{reason}");
+    assert!(!reason.contains("attempts"), "{reason}");
     assert_eq!(server.await.unwrap().len(), 1);
 }

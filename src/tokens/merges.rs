@@ -259,16 +259,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn canonical_merges_follow_the_isolated_run() {
-        // a=0 b=1 c=2 ab=3 bc=4 abc=5: "abc" merges a+b first (rank 3 < 4), then ab+c.
-        let tokens: Vec<(Vec<u8>, u32)> = ["a", "b", "c", "ab", "bc", "abc"]
+    /// The canonical merges of a vocabulary ranked in the order given.
+    fn canonical_merges_of(ranked: &[&str]) -> Vec<Merge> {
+        let tokens: Vec<(Vec<u8>, u32)> = ranked
             .iter()
             .zip(0..)
             .map(|(t, i)| (t.as_bytes().to_vec(), i))
             .collect();
         let rank = |b: &[u8]| tokens.iter().find(|t| t.0 == b).map(|t| t.1);
-        let merges = canonical_merges(&tokens, rank);
+        canonical_merges(&tokens, rank)
+    }
+
+    #[test]
+    fn canonical_merges_follow_the_isolated_run() {
+        // a=0 b=1 c=2 ab=3 bc=4 abc=5: "abc" merges a+b first (rank 3 < 4), then ab+c.
+        let merges = canonical_merges_of(&["a", "b", "c", "ab", "bc", "abc"]);
         assert_eq!(merges, vec![m(0, 1, 3, 3), m(1, 2, 4, 4), m(3, 2, 5, 5)]);
         let table = Merges::new(merges, vec![], None);
         assert!(table.settles(3) && table.settles(5));
@@ -280,13 +285,7 @@ mod tests {
     fn a_rank_below_an_input_is_unsettled() {
         // a=0 b=1 c=2 abc=3 bc=4 ab=5: in "abc", b+c (4) beats a+b (5), then a+bc makes abc.
         // abc (3) is produced from bc (4).
-        let tokens: Vec<(Vec<u8>, u32)> = ["a", "b", "c", "abc", "bc", "ab"]
-            .iter()
-            .zip(0..)
-            .map(|(t, i)| (t.as_bytes().to_vec(), i))
-            .collect();
-        let rank = |b: &[u8]| tokens.iter().find(|t| t.0 == b).map(|t| t.1);
-        let merges = canonical_merges(&tokens, rank);
+        let merges = canonical_merges_of(&["a", "b", "c", "abc", "bc", "ab"]);
         assert_eq!(merges, vec![m(0, 4, 3, 3), m(1, 2, 4, 4), m(0, 1, 5, 5)]);
         let table = Merges::new(merges, vec![], None);
         assert_eq!(
