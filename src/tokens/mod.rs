@@ -5,10 +5,14 @@
 //! [`CachedCounter`] memoizes any counter for incremental counting of a growing conversation.
 //!
 //! How an exact count is made: the text is NFC-normalized when the vocabulary asks for it, cut
-//! into pieces by the vocabulary's pre-tokenizer, and each piece is counted by byte-pair
-//! merging (a whole-piece vocabulary hit counts 1 without merging). Counting never builds the
-//! token list. The vocabularies are preprocessed by `build.rs` into hash tables embedded in the
-//! binary, so building a counter is a copy, not a parse.
+//! into pieces by the vocabulary's pre-tokenizer (`scan`), and each piece is counted by
+//! byte-pair merging (`bpe.rs`; a whole-piece vocabulary hit counts 1 without merging, and
+//! short pieces are cached per thread in `piece_cache.rs`). Merging works on token ids: a
+//! tiktoken vocabulary's ranks become the equivalent merges (`merges.rs`), characters that
+//! always merge the same way start merged (`char_parts.rs`), and Bloom filters answer most
+//! failed lookups from the CPU cache (`bit_filter.rs`). Counting never builds the token list.
+//! The vocabularies are preprocessed by `build.rs` into tables embedded in the binary
+//! (`table.rs`), so building a counter is a copy, not a parse.
 
 mod bit_filter;
 mod bpe;
