@@ -29,6 +29,15 @@ use super::table::{EMPTY, K};
 
 /// Words per slot of the packed hash table: left, right, priority, new id.
 const SLOT: usize = 4;
+/// Slots per bucket: one 64-byte cache line.
+const PER_BUCKET: usize = 4;
+
+/// Four slots in one cache line; a lookup starts at the first slot of its bucket.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct Bucket([[u32; SLOT]; PER_BUCKET]);
+
+const EMPTY_BUCKET: Bucket = Bucket([[EMPTY; SLOT]; PER_BUCKET]);
 
 /// One merge: `left` followed by `right` becomes `new_id`; lower `priority` merges first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,9 +56,11 @@ pub(crate) struct Merges {
     pub(crate) list: Vec<Merge>,
     /// Number of merges.
     pub(crate) len: usize,
-    /// Open-addressing table keyed by [`hash_pair`], [`SLOT`] words per slot; a slot whose
-    /// left id is [`EMPTY`] is free. Keeping the pair in the slot makes a lookup one cache line.
-    slots: Vec<u32>,
+    /// Open-addressing table keyed by [`hash_pair`], filled to at most 70%: linear probing
+    /// from the first slot of the key's bucket (wrapping around); a slot whose left id is
+    /// [`EMPTY`] is free. Keeping the pair in the slot and starting at a cache line makes most
+    /// lookups one cache line, in half the memory of a table filled to 50%.
+    slots: Vec<Bucket>,
     /// The pairs in `slots`.
     filter: BitFilter,
     /// Id of each single byte (`EMPTY` when the vocabulary lacks it).
@@ -71,25 +82,32 @@ fn hash_pair(left: u32, right: u32) -> u64 {
     h ^ (h >> 29)
 }
 
+/// The bucket a hash starts in, of `buckets` (the low 32 bits scaled, so that any count of
+/// buckets works and the filter's high bits stay independent).
+#[inline]
+fn bucket_of(hash: u64, buckets: usize) -> usize {
+    (((hash & 0xFFFF_FFFF) * buckets as u64) >> 32) as usize
+}
+
 impl Merges {
     /// Indexes `list` (in priority order). A pair listed twice keeps its first (lowest
     /// priority) entry, as Hugging Face does. `order` is `None` to compute it.
     pub(crate) fn new(list: Vec<Merge>, byte_ids: Vec<u32>, order: Option<Order>) -> Merges {
-        let len = (list.len().max(1) * 2).next_power_of_two();
-        let mut slots = vec![EMPTY; len * SLOT];
-        let mask = len - 1;
+        let buckets = (list.len() * 10 / 7 / PER_BUCKET + 1).max(1);
+        let mut slots = vec![EMPTY_BUCKET; buckets];
+        let total = buckets * PER_BUCKET;
         for m in &list {
-            let mut i = (hash_pair(m.left, m.right) as usize) & mask;
+            let mut i = bucket_of(hash_pair(m.left, m.right), buckets) * PER_BUCKET;
             loop {
-                let s = &mut slots[i * SLOT..(i + 1) * SLOT];
+                let s = &mut slots[i / PER_BUCKET].0[i % PER_BUCKET];
                 if s[0] == EMPTY {
-                    s.copy_from_slice(&[m.left, m.right, m.priority, m.new_id]);
+                    *s = [m.left, m.right, m.priority, m.new_id];
                     break;
                 }
                 if s[0] == m.left && s[1] == m.right {
                     break;
                 }
-                i = (i + 1) & mask;
+                i = if i + 1 == total { 0 } else { i + 1 };
             }
         }
         let (unique_products, unsettled) = order.unwrap_or_else(|| order_of(&list));
@@ -109,7 +127,7 @@ impl Merges {
     /// the byte ids, `[unique_products, len]` and the unsettled products.
     pub(crate) fn to_arrays(&self) -> [Vec<u32>; 5] {
         [
-            self.slots.clone(),
+            self.slots.iter().flat_map(|b| b.0).flatten().collect(),
             self.filter.to_u32s(),
             self.byte_ids.clone(),
             vec![u32::from(self.unique_products), self.len as u32],
@@ -123,9 +141,20 @@ impl Merges {
         let (&[unique, len], true) = (flags.as_slice(), byte_ids.len() == 256) else {
             return Err("inconsistent merge table".into());
         };
-        let slot_count = slots.len() / SLOT;
-        if slots.len() % SLOT != 0 || !slot_count.is_power_of_two() {
+        let words = SLOT * PER_BUCKET;
+        if slots.is_empty() || slots.len() % words != 0 {
             return Err("inconsistent merge table".into());
+        }
+        let slots = slots
+            .chunks_exact(words)
+            .map(|w| {
+                let slot = |k: usize| [w[k], w[k + 1], w[k + 2], w[k + 3]];
+                Bucket([slot(0), slot(4), slot(8), slot(12)])
+            })
+            .collect::<Vec<Bucket>>();
+        // A probe ends at a free slot; a table without one would make lookups loop forever.
+        if !slots.iter().any(|b| b.0.iter().any(|s| s[0] == EMPTY)) {
+            return Err("the merge table has no free slot".into());
         }
         Ok(Merges {
             list: Vec::new(),
@@ -153,17 +182,19 @@ impl Merges {
         if !self.filter.may_contain(hash) {
             return None;
         }
-        let mask = (self.slots.len() / SLOT).wrapping_sub(1);
-        let mut i = (hash as usize) & mask;
+        let buckets = self.slots.len();
+        let mut b = bucket_of(hash, buckets);
+        // Every table has a free slot (it is at most 70% full), so the probe ends.
         loop {
-            let s = self.slots.get(i * SLOT..i * SLOT + SLOT)?;
-            if s[0] == EMPTY {
-                return None;
+            for s in &self.slots.get(b)?.0 {
+                if s[0] == EMPTY {
+                    return None;
+                }
+                if s[0] == left && s[1] == right {
+                    return Some((s[2], s[3]));
+                }
             }
-            if s[0] == left && s[1] == right {
-                return Some((s[2], s[3]));
-            }
-            i = (i + 1) & mask;
+            b = if b + 1 == buckets { 0 } else { b + 1 };
         }
     }
 }
