@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::merges::Merges;
+use super::merges::{Merge, Merges};
 use super::table::EMPTY;
 
 /// First code point of the table.
@@ -96,10 +96,12 @@ impl CharParts {
         }
     }
 
-    /// Builds the table from the merges and the tokens (bytes and id), with `lookup` giving
-    /// the id of a token that can be a part (see the module docs).
+    /// Builds the table from the merges (`list` in priority order, `merges` its lookup) and the
+    /// tokens (bytes and id), with `lookup` giving the id of a token that can be a part (see
+    /// the module docs).
     pub(crate) fn build<'a>(
         merges: &Merges,
+        list: &[Merge],
         tokens: impl Iterator<Item = (&'a [u8], u32)>,
         lookup: impl Fn(&[u8]) -> Option<u32>,
     ) -> CharParts {
@@ -131,7 +133,7 @@ impl CharParts {
         };
         let mut first_as_left: HashMap<u32, u32> = HashMap::new();
         let mut first_as_right: HashMap<u32, u32> = HashMap::new();
-        for m in &merges.list {
+        for m in list {
             if starts_char(&m.right) {
                 first_as_left.entry(m.left).or_insert(m.priority);
             }

@@ -51,9 +51,6 @@ pub(crate) struct Merge {
 /// The merges of a vocabulary, looked up by pair of ids.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Merges {
-    /// The merges in priority order, when built from a list (tables decoded from their
-    /// serialized form keep only the lookup structures).
-    pub(crate) list: Vec<Merge>,
     /// Number of merges.
     pub(crate) len: usize,
     /// Open-addressing table keyed by [`hash_pair`], filled to at most 70%: linear probing
@@ -92,11 +89,11 @@ fn bucket_of(hash: u64, buckets: usize) -> usize {
 impl Merges {
     /// Indexes `list` (in priority order). A pair listed twice keeps its first (lowest
     /// priority) entry, as Hugging Face does. `order` is `None` to compute it.
-    pub(crate) fn new(list: Vec<Merge>, byte_ids: Vec<u32>, order: Option<Order>) -> Merges {
+    pub(crate) fn new(list: &[Merge], byte_ids: Vec<u32>, order: Option<Order>) -> Merges {
         let buckets = (list.len() * 10 / 7 / PER_BUCKET + 1).max(1);
         let mut slots = vec![EMPTY_BUCKET; buckets];
         let total = buckets * PER_BUCKET;
-        for m in &list {
+        for m in list {
             let mut i = bucket_of(hash_pair(m.left, m.right), buckets) * PER_BUCKET;
             loop {
                 let s = &mut slots[i / PER_BUCKET].0[i % PER_BUCKET];
@@ -110,11 +107,10 @@ impl Merges {
                 i = if i + 1 == total { 0 } else { i + 1 };
             }
         }
-        let (unique_products, unsettled) = order.unwrap_or_else(|| order_of(&list));
+        let (unique_products, unsettled) = order.unwrap_or_else(|| order_of(list));
         let filter = BitFilter::new(list.iter().map(|m| hash_pair(m.left, m.right)));
         Merges {
             len: list.len(),
-            list,
             slots,
             filter,
             byte_ids,
@@ -157,7 +153,6 @@ impl Merges {
             return Err("the merge table has no free slot".into());
         }
         Ok(Merges {
-            list: Vec::new(),
             len: len as usize,
             slots,
             filter: BitFilter::from_u32s(&filter).ok_or("inconsistent merge filter")?,
@@ -306,7 +301,7 @@ mod tests {
         // a=0 b=1 c=2 ab=3 bc=4 abc=5: "abc" merges a+b first (rank 3 < 4), then ab+c.
         let merges = canonical_merges_of(&["a", "b", "c", "ab", "bc", "abc"]);
         assert_eq!(merges, vec![m(0, 1, 3, 3), m(1, 2, 4, 4), m(3, 2, 5, 5)]);
-        let table = Merges::new(merges, vec![], None);
+        let table = Merges::new(&merges, vec![], None);
         assert!(table.settles(3) && table.settles(5));
         assert_eq!(table.get(3, 2), Some((5, 5)));
         assert_eq!(table.get(0, 4), None, "a+bc never forms abc");
@@ -318,7 +313,7 @@ mod tests {
         // abc (3) is produced from bc (4).
         let merges = canonical_merges_of(&["a", "b", "c", "abc", "bc", "ab"]);
         assert_eq!(merges, vec![m(0, 4, 3, 3), m(1, 2, 4, 4), m(0, 1, 5, 5)]);
-        let table = Merges::new(merges, vec![], None);
+        let table = Merges::new(&merges, vec![], None);
         assert_eq!(
             table.unsettled,
             [4],
@@ -330,7 +325,7 @@ mod tests {
     #[test]
     fn repeated_products_settle_nothing() {
         let list = vec![m(0, 1, 0, 3), m(3, 2, 1, 4), m(0, 5, 2, 4)];
-        let table = Merges::new(list, vec![], None);
+        let table = Merges::new(&list, vec![], None);
         assert!(!table.unique_products && !table.settles(3));
         assert_eq!(table.get(0, 5), Some((2, 4)));
     }

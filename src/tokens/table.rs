@@ -135,8 +135,8 @@ impl Tables {
         let list = canonical_merges(&tokens, |b| t.lookup(b));
         let singles = byte_ids.iter().filter(|&&id| id != EMPTY).count();
         t.whole_is_merged = list.len() + singles == t.ids.len();
-        t.merges = Merges::new(list, byte_ids, None);
-        t.chars = t.char_parts();
+        t.merges = Merges::new(&list, byte_ids, None);
+        t.chars = t.char_parts(&list);
         Ok(t)
     }
 
@@ -180,7 +180,7 @@ impl Tables {
                 new_id,
             });
         }
-        let merges = Merges::new(list, byte_ids, None);
+        let merges = Merges::new(&list, byte_ids, None);
         let mut tables = Tables::from_tokens(Kind::Merges, Vec::new(), merges)?;
         let whole: Vec<(Vec<u8>, u32)> = vocab
             .into_iter()
@@ -189,14 +189,14 @@ impl Tables {
         let merges = std::mem::take(&mut tables.merges);
         let mut t = Tables::from_tokens(Kind::Merges, whole, merges)?;
         t.whole_is_merged = !ignore_merges;
-        t.chars = t.char_parts();
+        t.chars = t.char_parts(&list);
         Ok(t)
     }
 
-    /// The [`CharParts`] of these tables' tokens and merges.
-    fn char_parts(&self) -> CharParts {
+    /// The [`CharParts`] of these tables' tokens and merges (`list`, in priority order).
+    fn char_parts(&self, list: &[Merge]) -> CharParts {
         let tokens = (0..self.ids.len()).map(|i| (self.token_bytes(i), self.ids[i]));
-        CharParts::build(&self.merges, tokens, |b| self.lookup(b))
+        CharParts::build(&self.merges, list, tokens, |b| self.lookup(b))
     }
 
     /// Whether plain BPE over `bytes` ends in the single token `id` (a simple quadratic
