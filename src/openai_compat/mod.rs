@@ -1,5 +1,6 @@
 //! What the OpenAI-compatible HTTP clients (summarizer, embedder) share: configuration from
-//! the environment, one retrying JSON POST, and how a failed response is quoted in an error.
+//! the environment, the endpoint with its key and its retrying JSON POST, and how a failed
+//! response is quoted in an error.
 
 mod retry;
 
@@ -49,29 +50,50 @@ impl std::fmt::Display for PostFailure {
     }
 }
 
-/// POSTs `body` as JSON to `url` (with the bearer `api_key`, if any) and returns the success
-/// response's body, retrying rate limits, server errors and connection failures as `retry`
-/// says.
-pub(crate) async fn post_json(
-    client: &reqwest::Client,
-    url: &str,
-    api_key: Option<&str>,
-    body: &Value,
-    retry: &Retry,
-) -> Result<String, PostFailure> {
-    let mut failures = 0;
-    loop {
-        match attempt(client, url, api_key, body).await {
-            Ok(text) => return Ok(text),
-            Err((Some(retry_after), _)) if failures + 1 < retry.attempts() => {
-                tokio::time::sleep(retry.delay(failures, retry_after)).await;
-                failures += 1;
-            }
-            Err((_, reason)) => {
-                return Err(PostFailure {
-                    reason,
-                    attempts: failures + 1,
-                })
+/// One OpenAI-compatible endpoint (`{base_url}/{path}`), its key and its retries: what the
+/// summarizer and the embedder both hold.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    client: reqwest::Client,
+    url: String,
+    pub(crate) api_key: Option<String>,
+    pub(crate) retry: Retry,
+}
+
+impl Endpoint {
+    /// `{base_url}/{path}` (trailing slashes of `base_url` ignored), without a key, with
+    /// [`Retry::default`].
+    pub(crate) fn new(base_url: &str, path: &str) -> Self {
+        Endpoint {
+            client: reqwest::Client::new(),
+            url: format!("{}/{path}", base_url.trim_end_matches('/')),
+            api_key: None,
+            retry: Retry::default(),
+        }
+    }
+
+    /// The URL, which errors name.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// POSTs `body` as JSON (with the bearer key, if any) and returns the success response's
+    /// body, retrying rate limits, server errors and connection failures as `retry` says.
+    pub(crate) async fn post_json(&self, body: &Value) -> Result<String, PostFailure> {
+        let mut failures = 0;
+        loop {
+            match attempt(&self.client, &self.url, self.api_key.as_deref(), body).await {
+                Ok(text) => return Ok(text),
+                Err((Some(retry_after), _)) if failures + 1 < self.retry.attempts() => {
+                    tokio::time::sleep(self.retry.delay(failures, retry_after)).await;
+                    failures += 1;
+                }
+                Err((_, reason)) => {
+                    return Err(PostFailure {
+                        reason,
+                        attempts: failures + 1,
+                    })
+                }
             }
         }
     }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::{Embedder, Retry};
 use crate::error::{Error, Result};
-use crate::openai_compat;
+use crate::openai_compat::{self, Endpoint};
 
 /// Embeds with an embedding model behind an OpenAI-compatible API: OpenAI
 /// (`text-embedding-3-small`, 1536 dimensions), Qwen/DashScope
@@ -29,13 +29,10 @@ use crate::openai_compat;
 /// says (four attempts, honouring `Retry-After`); see [`Http::with_retry`].
 #[derive(Debug, Clone)]
 pub struct Http {
-    client: reqwest::Client,
-    base_url: String,
+    endpoint: Endpoint,
     model: String,
     dimension: usize,
-    api_key: Option<String>,
     send_dimensions: bool,
-    retry: Retry,
     batch: usize,
 }
 
@@ -44,14 +41,11 @@ impl Http {
     /// numbers, without an API key.
     pub fn new(base_url: impl Into<String>, model: impl Into<String>, dimension: usize) -> Self {
         Http {
-            client: reqwest::Client::new(),
-            base_url: base_url.into().trim_end_matches('/').to_string(),
+            endpoint: Endpoint::new(&base_url.into(), "embeddings"),
             model: model.into(),
             dimension,
-            api_key: None,
             send_dimensions: false,
             batch: 10,
-            retry: Retry::default(),
         }
     }
 
@@ -78,13 +72,13 @@ impl Http {
                 })?,
         };
         let mut http = Http::new(base, model, dimension);
-        http.api_key = openai_compat::api_key_from_env();
+        http.endpoint.api_key = openai_compat::api_key_from_env();
         Ok(http)
     }
 
     /// Send `Authorization: Bearer KEY`.
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.endpoint.api_key = Some(key.into());
         self
     }
 
@@ -103,13 +97,13 @@ impl Http {
     /// Retry rate limits, server errors and connection failures this way (default:
     /// [`Retry::default`], four attempts).
     pub fn with_retry(mut self, retry: Retry) -> Self {
-        self.retry = retry;
+        self.endpoint.retry = retry;
         self
     }
 
     fn failed(&self, reason: impl std::fmt::Display) -> Error {
         Error::Embedder {
-            reason: format!("{}/embeddings: {reason}", self.base_url),
+            reason: format!("{}: {reason}", self.endpoint.url()),
         }
     }
 
@@ -122,9 +116,9 @@ impl Http {
         if self.send_dimensions {
             body["dimensions"] = json!(self.dimension);
         }
-        let url = format!("{}/embeddings", self.base_url);
-        let key = self.api_key.as_deref();
-        let text = openai_compat::post_json(&self.client, &url, key, &body, &self.retry)
+        let text = self
+            .endpoint
+            .post_json(&body)
             .await
             .map_err(|failure| self.failed(failure))?;
         let value: Value = serde_json::from_str(&text).map_err(|err| self.failed(err))?;

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::{Retry, Summarizer, Summary, SummaryInput, DEFAULT_PROMPT};
 use crate::error::{Error, Result};
-use crate::openai_compat;
+use crate::openai_compat::{self, Endpoint};
 
 /// Summarizes with a chat model behind an OpenAI-compatible API: OpenAI, DeepSeek
 /// (`https://api.deepseek.com`), Qwen/DashScope
@@ -28,24 +28,18 @@ use crate::openai_compat;
 /// [`DEFAULT_PROMPT`], retries [`Retry::default`].
 #[derive(Debug, Clone)]
 pub struct Http {
-    client: reqwest::Client,
-    base_url: String,
+    endpoint: Endpoint,
     model: String,
-    api_key: Option<String>,
     prompt: String,
-    retry: Retry,
 }
 
 impl Http {
     /// A summarizer calling `{base_url}/chat/completions` with `model`, without an API key.
     pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
         Http {
-            client: reqwest::Client::new(),
-            base_url: base_url.into().trim_end_matches('/').to_string(),
+            endpoint: Endpoint::new(&base_url.into(), "chat/completions"),
             model: model.into(),
-            api_key: None,
             prompt: DEFAULT_PROMPT.to_string(),
-            retry: Retry::default(),
         }
     }
 
@@ -56,13 +50,13 @@ impl Http {
             var("CHATCTX_BASE_URL").unwrap_or_else(|| openai_compat::DEFAULT_BASE_URL.into());
         let model = var("CHATCTX_SUMMARY_MODEL").unwrap_or_else(|| "gpt-4o-mini".into());
         let mut http = Http::new(base, model);
-        http.api_key = openai_compat::api_key_from_env();
+        http.endpoint.api_key = openai_compat::api_key_from_env();
         Ok(http)
     }
 
     /// Send `Authorization: Bearer KEY`.
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.endpoint.api_key = Some(key.into());
         self
     }
 
@@ -74,13 +68,13 @@ impl Http {
 
     /// Retry rate limits, server errors and connection failures this way.
     pub fn with_retry(mut self, retry: Retry) -> Self {
-        self.retry = retry;
+        self.endpoint.retry = retry;
         self
     }
 
     fn failed(&self, reason: impl std::fmt::Display) -> Error {
         Error::Summarizer {
-            reason: format!("{}/chat/completions: {reason}", self.base_url),
+            reason: format!("{}: {reason}", self.endpoint.url()),
         }
     }
 }
@@ -93,9 +87,9 @@ impl Summarizer for Http {
             "messages": input.to_messages(&self.prompt),
             "stream": false,
         });
-        let url = format!("{}/chat/completions", self.base_url);
-        let key = self.api_key.as_deref();
-        let text = openai_compat::post_json(&self.client, &url, key, &body, &self.retry)
+        let text = self
+            .endpoint
+            .post_json(&body)
             .await
             .map_err(|failure| self.failed(failure))?;
         let value: Value = serde_json::from_str(&text).map_err(|err| self.failed(err))?;
