@@ -14,6 +14,9 @@ mod char_parts;
 #[path = "src/tokens/merges.rs"]
 mod merges;
 #[allow(dead_code)]
+#[path = "src/tokens/seams.rs"]
+mod seams;
+#[allow(dead_code)]
 #[path = "src/tokens/table.rs"]
 mod table;
 #[allow(dead_code)]
@@ -45,6 +48,7 @@ fn main() -> Result<(), String> {
     println!("cargo:rerun-if-changed=src/tokens/merges.rs");
     println!("cargo:rerun-if-changed=src/tokens/char_parts.rs");
     println!("cargo:rerun-if-changed=src/tokens/bit_filter.rs");
+    println!("cargo:rerun-if-changed=src/tokens/seams.rs");
     println!("cargo:rerun-if-changed=build.rs");
     Ok(())
 }

@@ -21,7 +21,18 @@ fn bit(hash: u64, bits: usize) -> usize {
 impl BitFilter {
     /// A filter of eight bits per key (rounded up to a power of two) holding `hashes`.
     pub(crate) fn new(hashes: impl ExactSizeIterator<Item = u64>) -> BitFilter {
-        let bits = (hashes.len() * 8).max(64).next_power_of_two().min(1 << 24);
+        BitFilter::with_bits_per_key(hashes, 8)
+    }
+
+    /// A filter of `per_key` bits per key (rounded up to a power of two) holding `hashes`.
+    pub(crate) fn with_bits_per_key(
+        hashes: impl ExactSizeIterator<Item = u64>,
+        per_key: usize,
+    ) -> BitFilter {
+        let bits = (hashes.len() * per_key)
+            .max(64)
+            .next_power_of_two()
+            .min(1 << 24);
         let mut words = vec![0u64; bits / 64];
         for h in hashes {
             let b = bit(h, bits);

@@ -48,8 +48,19 @@ pub(crate) struct Scratch {
     prev: Vec<u32>,
     heap: BinaryHeap<Reverse<(u64, u32)>>,
     runs: Vec<Run>,
+    /// Where the current piece may be cut (see `seams.rs`).
+    cuts: Vec<Cut>,
+    /// The parts of one side of a cut piece.
+    side: Vec<u32>,
     /// Piece -> token count.
     cache: PieceCache,
+}
+
+/// A seam no merge crosses: the index of the first part after it, and of its first byte.
+#[derive(Debug, Clone, Copy)]
+struct Cut {
+    part: u32,
+    byte: u32,
 }
 
 /// `count` adjacent parts with the same token id.
@@ -80,12 +91,12 @@ pub(crate) fn count_piece(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch)
         if !t.whole_is_merged && t.lookup(piece).is_some() {
             return 1;
         }
-        return merge(t, piece, s);
+        return merge(t, owner, piece, s);
     };
     if let Some(n) = s.cache.get(owner, &key) {
         return n as usize;
     }
-    let n = count_uncached(t, hash_bytes(piece), piece, s);
+    let n = count_uncached(t, owner, hash_bytes(piece), piece, s);
     s.cache.put(owner, &key, n as u32);
     n
 }
@@ -95,18 +106,21 @@ pub(crate) fn count_piece(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch)
 /// A short piece is looked up whole first: most short pieces are tokens. A long one rarely is,
 /// and the lookup is a cache miss, so a long piece is only merged, unless the vocabulary has
 /// whole tokens that merging does not rebuild (`Tables::whole_is_merged`).
-fn count_uncached(t: &Tables, hash: u64, piece: &[u8], s: &mut Scratch) -> usize {
+fn count_uncached(t: &Tables, owner: u32, hash: u64, piece: &[u8], s: &mut Scratch) -> usize {
     if t.lookup_hashed(piece, hash).is_some() {
         return 1;
     }
-    merge(t, piece, s)
+    merge(t, owner, piece, s)
 }
 
-/// The number of parts BPE leaves of `piece`.
-fn merge(t: &Tables, piece: &[u8], s: &mut Scratch) -> usize {
+/// The number of parts BPE leaves of `piece`, for the counter with unique id `owner`.
+fn merge(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch) -> usize {
     s.ids.clear();
+    s.cuts.clear();
     let mut runs = 0;
     let mut i = 0;
+    // The last part of the previous character when it came from the character table.
+    let mut last_part = EMPTY;
     while let Some(&b) = piece.get(i) {
         if b >= 0xC0 && (i == 0 || piece[i - 1] >= 0x80) {
             let found = piece
@@ -114,14 +128,23 @@ fn merge(t: &Tables, piece: &[u8], s: &mut Scratch) -> usize {
                 .and_then(char_parts::decode)
                 .and_then(|(code, len)| Some((t.chars.get(code)?, len)));
             if let Some((parts, len)) = found {
+                let first = parts.first().copied().unwrap_or(EMPTY);
+                if last_part != EMPTY && !t.seams.crossable(last_part, first) {
+                    s.cuts.push(Cut {
+                        part: s.ids.len() as u32,
+                        byte: i as u32,
+                    });
+                }
                 for &id in parts.iter().take_while(|&&id| id != EMPTY) {
                     runs += usize::from(s.ids.last() != Some(&id));
                     s.ids.push(id);
+                    last_part = id;
                 }
                 i += len;
                 continue;
             }
         }
+        last_part = EMPTY;
         i += 1;
         let id = t
             .merges
@@ -135,6 +158,9 @@ fn merge(t: &Tables, piece: &[u8], s: &mut Scratch) -> usize {
         runs += usize::from(s.ids.last() != Some(&id));
         s.ids.push(id);
     }
+    if !s.cuts.is_empty() {
+        return count_sides(t, owner, piece, s);
+    }
     let n = s.ids.len();
     if n <= HEAP_THRESHOLD {
         count_scan(t, s)
@@ -143,6 +169,66 @@ fn merge(t: &Tables, piece: &[u8], s: &mut Scratch) -> usize {
     } else {
         count_heap(t, s)
     }
+}
+
+/// The count of a piece whose parts (`s.ids`) have seams no merge crosses (`s.cuts`, see
+/// `seams.rs`): the sum of the counts of the sides, each remembered in the piece cache.
+fn count_sides(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch) -> usize {
+    let end = Cut {
+        part: s.ids.len() as u32,
+        byte: piece.len() as u32,
+    };
+    let mut total = 0;
+    let mut from = Cut { part: 0, byte: 0 };
+    for k in 0..=s.cuts.len() {
+        let to = s.cuts.get(k).copied().unwrap_or(end);
+        let (parts, bytes) = (from.part as usize..to.part as usize, from.byte..to.byte);
+        total += if parts.len() == 1 {
+            1
+        } else {
+            count_side(
+                t,
+                owner,
+                piece.get(bytes.start as usize..bytes.end as usize),
+                parts,
+                s,
+            )
+        };
+        from = to;
+    }
+    total
+}
+
+/// The count of one side (`bytes`, whose parts are `s.ids[parts]`) of [`count_sides`]: what
+/// merging alone gives, which is what the piece cache holds unless the vocabulary has whole
+/// tokens that merging does not rebuild; those sides get keys of their own.
+fn count_side(
+    t: &Tables,
+    owner: u32,
+    bytes: Option<&[u8]>,
+    parts: std::ops::Range<usize>,
+    s: &mut Scratch,
+) -> usize {
+    let key = bytes
+        .and_then(Key::new)
+        .map(|k| if t.whole_is_merged { k } else { k.merge_only() });
+    if let Some(n) = key.and_then(|k| s.cache.get(owner, &k)) {
+        return n as usize;
+    }
+    s.side.clear();
+    s.side
+        .extend_from_slice(s.ids.get(parts).unwrap_or_default());
+    std::mem::swap(&mut s.ids, &mut s.side);
+    let n = if s.ids.len() <= HEAP_THRESHOLD {
+        count_scan(t, s)
+    } else {
+        count_heap(t, s)
+    };
+    std::mem::swap(&mut s.ids, &mut s.side);
+    if let Some(k) = key {
+        s.cache.put(owner, &k, n as u32);
+    }
+    n
 }
 
 /// tiktoken's scan: find the lowest pair, merge it, update its two neighbours.
@@ -398,12 +484,29 @@ mod tests {
             for p in &pieces {
                 let h = hash_bytes(p);
                 assert_eq!(
-                    count_uncached(&with, h, p, &mut s1),
-                    count_uncached(&without, h, p, &mut s2),
+                    count_uncached(&with, 1, h, p, &mut s1),
+                    count_uncached(&without, 2, h, p, &mut s2),
                     "{v}: {:?}",
                     String::from_utf8_lossy(p)
                 );
             }
+        }
+    }
+
+    /// Chinese clauses are cut at seams (`seams.rs`), and the cuts never change a count.
+    #[test]
+    fn chinese_clauses_are_cut_at_seams() {
+        let clause = "我们今天下午去公园散步然后回家吃饭".as_bytes();
+        for v in Vocabulary::ALL {
+            let t = v.build().tables;
+            let mut s = Scratch::default();
+            let n = merge(&t, 1, clause, &mut s);
+            assert!(s.cuts.len() >= 3, "{v}: {} cuts", s.cuts.len());
+            let mut uncut = t.clone();
+            uncut.seams = crate::tokens::seams::Seams::default();
+            let mut s2 = Scratch::default();
+            assert_eq!(n, merge(&uncut, 2, clause, &mut s2), "{v}");
+            assert!(s2.cuts.is_empty());
         }
     }
 

@@ -21,7 +21,7 @@
 //! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
 //! paths.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::merges::{Merge, Merges};
 use super::table::EMPTY;
@@ -82,6 +82,20 @@ impl CharParts {
         self.dense.iter().filter(|&&v| v != EMPTY).count()
     }
 
+    /// The first parts and the last parts of the characters in the table.
+    pub(crate) fn edge_parts(&self) -> (HashSet<u32>, HashSet<u32>) {
+        let mut firsts = HashSet::new();
+        let mut lasts = HashSet::new();
+        for code in FIRST..FIRST + SPAN as u32 {
+            if let Some(parts) = self.get(code) {
+                let mut real = parts.iter().copied().take_while(|&id| id != EMPTY);
+                firsts.extend(real.next());
+                lasts.extend(real.last().or(parts.first().copied()));
+            }
+        }
+        (firsts, lasts)
+    }
+
     /// The parts of the character with code point `code`, if it is in the table.
     #[inline]
     pub(crate) fn get(&self, code: u32) -> Option<&[u32]> {
@@ -97,12 +111,12 @@ impl CharParts {
     }
 
     /// Builds the table from the merges (`list` in priority order, `merges` its lookup) and the
-    /// tokens (bytes and id), with `lookup` giving the id of a token that can be a part (see
-    /// the module docs).
-    pub(crate) fn build<'a>(
+    /// bytes of every token a merge may take, with `lookup` giving the id of any token that can
+    /// be a part (see the module docs).
+    pub(crate) fn build(
         merges: &Merges,
         list: &[Merge],
-        tokens: impl Iterator<Item = (&'a [u8], u32)>,
+        bytes_of: &HashMap<u32, &[u8]>,
         lookup: impl Fn(&[u8]) -> Option<u32>,
     ) -> CharParts {
         if !merges.unique_products {
@@ -112,7 +126,6 @@ impl CharParts {
             dense: vec![EMPTY; SPAN],
             multi: Vec::new(),
         };
-        let bytes_of: HashMap<u32, &[u8]> = tokens.map(|(b, id)| (id, b)).collect();
         // A part next to a whole character starts (on its right) or ends (on its left) on a
         // character boundary; merges with any other neighbour cannot touch `c`'s edges. The
         // table serves only characters at the start of a piece or after a non-ASCII

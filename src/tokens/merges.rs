@@ -74,7 +74,7 @@ pub(crate) type Order = (bool, Vec<u32>);
 
 /// Hash of a pair of token ids.
 #[inline]
-fn hash_pair(left: u32, right: u32) -> u64 {
+pub(crate) fn hash_pair(left: u32, right: u32) -> u64 {
     let h = ((u64::from(left) << 32) | u64::from(right)).wrapping_mul(K);
     h ^ (h >> 29)
 }

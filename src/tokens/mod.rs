@@ -26,6 +26,7 @@ mod patterns;
 mod piece_cache;
 mod pretokenize;
 pub mod scan;
+mod seams;
 mod specials;
 mod split_regex;
 mod table;

@@ -49,6 +49,14 @@ impl Key {
         })
     }
 
+    /// This key marked as standing for what merging alone gives, which differs from a whole
+    /// piece's count when the piece is a token that merging does not rebuild.
+    #[inline]
+    pub(crate) fn merge_only(mut self) -> Key {
+        self.len |= 1 << 31;
+        self
+    }
+
     /// The entry index of this key for counter `owner`.
     #[inline]
     fn slot(&self, owner: u32) -> usize {

@@ -16,14 +16,17 @@
 //! Serialized form: the magic, then each array as a little-endian `u32` element count followed by
 //! its elements (`u32` little-endian, or raw bytes zero-padded to a multiple of 4).
 
+use std::collections::HashMap;
+
 use super::bit_filter::BitFilter;
 use super::char_parts::CharParts;
 use super::merges::{canonical_merges, Merge, Merges};
+use super::seams::Seams;
 
 /// Marks an empty hash slot.
 pub(crate) const EMPTY: u32 = u32::MAX;
 
-const MAGIC: &[u8; 8] = b"CCTOK\x00\x00\x02";
+const MAGIC: &[u8; 8] = b"CCTOK\x00\x00\x03";
 
 /// Multiplier of the FxHash family (rustc's hasher), used for both hash tables.
 pub(crate) const K: u64 = 0xf135_7aea_2e62_a9c5;
@@ -79,6 +82,8 @@ pub(crate) struct Tables {
     pub(crate) merges: Merges,
     /// Characters that always reduce to the same parts (see `char_parts.rs`).
     pub(crate) chars: CharParts,
+    /// Seams between those characters that no merge crosses (see `seams.rs`).
+    pub(crate) seams: Seams,
     /// Special (added) tokens: `(id, text)`.
     pub(crate) specials: Vec<(u32, String)>,
 }
@@ -136,7 +141,7 @@ impl Tables {
         let singles = byte_ids.iter().filter(|&&id| id != EMPTY).count();
         t.whole_is_merged = list.len() + singles == t.ids.len();
         t.merges = Merges::new(&list, byte_ids, None);
-        t.chars = t.char_parts(&list);
+        t.derive_characters(&list, &tokens);
         Ok(t)
     }
 
@@ -155,10 +160,9 @@ impl Tables {
         merge_pairs: &[(u32, u32)],
         ignore_merges: bool,
     ) -> Result<Tables, String> {
-        let by_bytes: std::collections::HashMap<&[u8], u32> =
+        let by_bytes: HashMap<&[u8], u32> =
             vocab.iter().map(|(b, id)| (b.as_slice(), *id)).collect();
-        let by_id: std::collections::HashMap<u32, &[u8]> =
-            vocab.iter().map(|(b, id)| (*id, b.as_slice())).collect();
+        let by_id: HashMap<u32, &[u8]> = vocab.iter().map(|(b, id)| (*id, b.as_slice())).collect();
         let byte_ids = (0..=255u8)
             .map(|b| by_bytes.get(&[b][..]).copied().unwrap_or(EMPTY))
             .collect();
@@ -183,20 +187,28 @@ impl Tables {
         let merges = Merges::new(&list, byte_ids, None);
         let mut tables = Tables::from_tokens(Kind::Merges, Vec::new(), merges)?;
         let whole: Vec<(Vec<u8>, u32)> = vocab
-            .into_iter()
+            .iter()
             .filter(|(b, id)| ignore_merges || tables.merges_back_to(b, *id))
+            .cloned()
             .collect();
         let merges = std::mem::take(&mut tables.merges);
         let mut t = Tables::from_tokens(Kind::Merges, whole, merges)?;
         t.whole_is_merged = !ignore_merges;
-        t.chars = t.char_parts(&list);
+        t.derive_characters(&list, &vocab);
         Ok(t)
     }
 
-    /// The [`CharParts`] of these tables' tokens and merges (`list`, in priority order).
-    fn char_parts(&self, list: &[Merge]) -> CharParts {
-        let tokens = (0..self.ids.len()).map(|i| (self.token_bytes(i), self.ids[i]));
-        CharParts::build(&self.merges, list, tokens, |b| self.lookup(b))
+    /// Builds the character table and its seams from the merges (`list`, in priority order)
+    /// and every token of the vocabulary (bytes, id): for a merge-based vocabulary that is
+    /// more than the whole-piece table, since a merge may produce a token that BPE over its
+    /// own bytes does not.
+    fn derive_characters(&mut self, list: &[Merge], vocab: &[(Vec<u8>, u32)]) {
+        let bytes_of: HashMap<u32, &[u8]> =
+            vocab.iter().map(|(b, id)| (*id, b.as_slice())).collect();
+        let by_bytes: HashMap<&[u8], u32> =
+            vocab.iter().map(|(b, id)| (b.as_slice(), *id)).collect();
+        self.chars = CharParts::build(&self.merges, list, &bytes_of, |b| by_bytes.get(b).copied());
+        self.seams = Seams::build(&self.chars, list, &bytes_of);
     }
 
     /// Whether plain BPE over `bytes` ends in the single token `id` (a simple quadratic
@@ -241,6 +253,7 @@ impl Tables {
             filter: BitFilter::default(),
             merges,
             chars: CharParts::default(),
+            seams: Seams::default(),
             specials: Vec::new(),
         };
         t.offsets.push(0);
@@ -289,6 +302,7 @@ impl Tables {
         for words in self.chars.to_arrays() {
             put_words(&mut out, &words);
         }
+        put_words(&mut out, &self.seams.to_u32s());
         let ids: Vec<u32> = self.specials.iter().map(|s| s.0).collect();
         put_words(&mut out, &ids);
         let lens: Vec<u32> = self.specials.iter().map(|s| s.1.len() as u32).collect();
@@ -317,6 +331,7 @@ impl Tables {
         let merges =
             Merges::from_arrays([r.words()?, r.words()?, r.words()?, r.words()?, r.words()?])?;
         let chars = CharParts::from_arrays(r.words()?, &r.words()?)?;
+        let seams = Seams::from_u32s(&r.words()?)?;
         let special_ids = r.words()?;
         let special_lens = r.words()?;
         let texts = String::from_utf8(r.bytes()?).map_err(|_| "special tokens are not UTF-8")?;
@@ -345,6 +360,7 @@ impl Tables {
             blob,
             merges,
             chars,
+            seams,
             specials,
         })
     }
