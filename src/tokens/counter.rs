@@ -96,8 +96,8 @@ impl BpeCounter {
     fn count_normalized(&self, text: &str, limit: usize) -> Option<usize> {
         let mut count = 0usize;
         let mut run = |s: &mut Scratch| {
-            self.pre.for_each_piece(text, &mut |piece| {
-                count += bpe::count_piece(&self.tables, self.id, piece.as_bytes(), s);
+            self.pre.for_each_piece(text, |piece| {
+                count += bpe::count_piece(&self.tables, self.id, piece, s);
                 count <= limit
             });
         };
@@ -136,32 +136,60 @@ impl BpeCounter {
 }
 
 /// Whether every character of `text` is one that NFC never changes nor reorders (quick check
-/// "Yes" and combining class 0) because it lies in a range made only of such characters: the
-/// common case of Latin, Chinese, Japanese kana and Korean text, checked without the
-/// per-character table lookups of `is_nfc_quick` (ASCII sixteen bytes at a time). `false`
-/// means "look closer", not "not NFC".
+/// "Yes" and combining class 0), so that `text` is in NFC. Latin, Chinese, Japanese kana and
+/// Korean are checked by code-point range, without table lookups (ASCII eight bytes at a
+/// time); other characters one by one in the Unicode tables. `false` means "look closer",
+/// not "not NFC".
 fn surely_nfc(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes.get(i..i + 16).is_some_and(<[u8]>::is_ascii) {
-            i += 16;
-            continue;
+        if let Some(word) = bytes
+            .get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        {
+            let high = u64::from_le_bytes(word) & 0x8080_8080_8080_8080;
+            // Skip the ASCII bytes before the first other one (all eight when there is none).
+            let ascii = if high == 0 {
+                8
+            } else {
+                (high.trailing_zeros() / 8) as usize
+            };
+            if ascii > 0 {
+                i += ascii;
+                continue;
+            }
         }
-        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
-            return false;
+        // `text` is UTF-8, so a lead byte tells the length and the continuation bytes follow.
+        let cont = |k: usize| u32::from(bytes.get(i + k).copied().unwrap_or(0) & 0x3F);
+        let (code, len) = match bytes.get(i).copied().unwrap_or(0) {
+            b @ 0..=0x7F => (u32::from(b), 1),
+            b @ 0xC0..=0xDF => ((u32::from(b & 0x1F) << 6) | cont(1), 2),
+            b @ 0xE0..=0xEF => ((u32::from(b & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3),
+            b => (
+                (u32::from(b & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+                4,
+            ),
         };
-        if !stable_under_nfc(c) {
+        if !char::from_u32(code).is_some_and(stable_under_nfc) {
             return false;
         }
-        i += c.len_utf8();
+        i += len;
     }
     true
 }
 
-/// See [`surely_nfc`].
+/// See [`surely_nfc`]: a range check for the common scripts, else the Unicode tables.
 #[inline]
 fn stable_under_nfc(c: char) -> bool {
+    stable_by_range(c)
+        || (unicode_normalization::char::canonical_combining_class(c) == 0
+            && is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes)
+}
+
+/// Characters NFC never changes nor reorders, by code-point range (see [`surely_nfc`]).
+#[inline]
+fn stable_by_range(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{2FF}'            // ASCII, Latin-1, Latin Extended, spacing modifiers
         | '\u{2002}'..='\u{206F}'      // general punctuation (after the two singleton quads)

@@ -27,25 +27,27 @@ impl Key {
         if piece.len() > MAX_LEN {
             return None;
         }
+        let n = piece.len();
         let mut words = [0u64; 3];
         let mut chunks = piece.chunks_exact(8);
         for (w, c) in words.iter_mut().zip(&mut chunks) {
-            *w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            *w = word(c);
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let full = piece.len() - rest.len();
-            let mut w = 0u64;
-            for (i, &b) in rest.iter().enumerate() {
-                w |= u64::from(b) << (8 * i);
-            }
-            if let Some(slot) = words.get_mut(full / 8) {
-                *slot = w;
+        let rest = chunks.remainder().len();
+        if rest > 0 {
+            let tail = if n >= 8 {
+                // The last eight bytes, shifted so that the `rest` new ones come first.
+                piece.get(n - 8..).map_or(0, word) >> (8 * (8 - rest))
+            } else {
+                short_word(piece)
+            };
+            if let Some(slot) = words.get_mut(n / 8) {
+                *slot = tail;
             }
         }
         Some(Key {
             words,
-            len: piece.len() as u32,
+            len: n as u32,
         })
     }
 
@@ -66,6 +68,32 @@ impl Key {
         let h = (h ^ b).wrapping_mul(K);
         let h = (h ^ c).wrapping_mul(K);
         (h >> 50) as usize & (ENTRIES - 1)
+    }
+}
+
+/// Eight bytes as a little-endian word (0 unless `bytes` has exactly eight).
+#[inline(always)]
+fn word(bytes: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(bytes).map_or(0, u64::from_le_bytes)
+}
+
+/// One to seven bytes as a zero-padded little-endian word, from two overlapping loads.
+#[inline(always)]
+fn short_word(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    let load = |at: usize, width: usize| {
+        bytes.get(at..at + width).map_or(0, |b| {
+            b.iter()
+                .rev()
+                .fold(0u64, |w, &byte| (w << 8) | u64::from(byte))
+        })
+    };
+    if n >= 4 {
+        load(0, 4) | (load(n - 4, 4) << (8 * (n - 4)))
+    } else if n >= 2 {
+        load(0, 2) | (load(n - 2, 2) << (8 * (n - 2)))
+    } else {
+        load(0, n)
     }
 }
 
@@ -121,6 +149,23 @@ impl PieceCache {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Every length packs the bytes zero-padded, as the plain byte-by-byte reference does.
+    #[test]
+    fn keys_hold_the_bytes_zero_padded() {
+        for n in 0..=MAX_LEN {
+            let piece: Vec<u8> = (0..n).map(|i| 0xA0 ^ (i as u8 * 37)).collect();
+            let mut padded = [0u8; 24];
+            padded[..n].copy_from_slice(&piece);
+            let expected: Vec<u64> = padded
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+                .collect();
+            let key = Key::new(&piece).unwrap();
+            assert_eq!(key.words.as_slice(), expected.as_slice(), "length {n}");
+            assert_eq!(key.len as usize, n);
+        }
+    }
 
     #[test]
     fn keys_tell_pieces_apart() {

@@ -4,7 +4,7 @@
 //! built-in one) use the hand-written linear-time scanners of `tokens::scan`; any other pattern
 //! runs through `fancy-regex`.
 
-use super::scan::{Pattern, Pieces};
+use super::scan::{each_piece_bytes, Pattern};
 use super::split_regex::SplitRegex;
 
 /// Cuts text into the pieces BPE works on.
@@ -52,22 +52,17 @@ impl PreTokenizer {
         Ok(PreTokenizer::Sequence(steps))
     }
 
-    /// Calls `f` with each piece of `text`, in order; stops early when `f` returns `false`.
+    /// Calls `f` with the bytes of each piece of `text`, in order; stops early when `f`
+    /// returns `false`.
     #[inline]
-    pub(crate) fn for_each_piece(&self, text: &str, f: &mut dyn FnMut(&str) -> bool) {
+    pub(crate) fn for_each_piece(&self, text: &str, mut f: impl FnMut(&[u8]) -> bool) {
         match self {
-            PreTokenizer::Scan(p) => {
-                for piece in Pieces::new(*p, text) {
-                    if !f(piece) {
-                        return;
-                    }
-                }
-            }
+            PreTokenizer::Scan(p) => each_piece_bytes(*p, text, f),
             PreTokenizer::Regex(re) => {
-                re.for_each_piece(text, f);
+                re.for_each_piece(text, &mut |piece| f(piece.as_bytes()));
             }
             PreTokenizer::Sequence(steps) => {
-                split_all(steps, text, f);
+                split_all(steps, text, &mut |piece| f(piece.as_bytes()));
             }
         }
     }

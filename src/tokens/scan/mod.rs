@@ -127,6 +127,52 @@ pub fn for_each_piece(pattern: Pattern, text: &str, mut f: impl FnMut(&str)) {
     }
 }
 
+/// Calls `f` with the bytes of every piece of `text`, in order, until it returns `false`.
+///
+/// The same pieces as [`Pieces`], with one loop per pattern, so that the scanner and `f`
+/// inline into it: the counting hot path, which needs bytes, not `str` slices.
+#[inline]
+pub(crate) fn each_piece_bytes(pattern: Pattern, text: &str, mut f: impl FnMut(&[u8]) -> bool) {
+    let b = text.as_bytes();
+    let t = class::table();
+    match pattern {
+        Pattern::Cl100k => each_end(t, b, |p| cl100k::piece_end(t, b, p), f),
+        Pattern::O200k => each_end(t, b, |p| o200k::piece_end(t, b, p), f),
+        Pattern::Qwen25 => each_end(t, b, |p| qwen::piece_end::<false>(t, b, p), f),
+        Pattern::Qwen35 => each_end(t, b, |p| qwen::piece_end::<true>(t, b, p), f),
+        Pattern::DeepseekV3 => {
+            for piece in Pieces::new(pattern, text) {
+                if !f(piece.as_bytes()) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The loop of [`each_piece_bytes`] for a scanner `end_at` (the end of the piece starting at
+/// a byte offset), with the progress guard of [`Pieces::next`].
+#[inline(always)]
+fn each_end(
+    t: &class::Table,
+    b: &[u8],
+    end_at: impl Fn(usize) -> usize,
+    mut f: impl FnMut(&[u8]) -> bool,
+) {
+    let mut p = 0;
+    while p < b.len() {
+        let end = end_at(p);
+        let end = if end > p { end } else { p + t.at(b, p).len };
+        let Some(piece) = b.get(p..end) else {
+            return;
+        };
+        if !f(piece) {
+            return;
+        }
+        p = end;
+    }
+}
+
 /// Iterator over the pieces of a text, created by [`Pattern::pieces`].
 ///
 /// Never allocates; each piece is a non-empty slice of the text.
