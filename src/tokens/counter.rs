@@ -143,8 +143,15 @@ impl BpeCounter {
 fn surely_nfc(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
-        if let Some(word) = bytes
+    while let Some(&lead) = bytes.get(i) {
+        // CJK unified ideographs, U+4E00 to U+9FFF: E4 B8..BF or E5..E9 as the first two bytes.
+        if (0xE5..=0xE9).contains(&lead) || (lead == 0xE4 && bytes.get(i + 1) >= Some(&0xB8)) {
+            i += 3;
+            continue;
+        }
+        if lead >= 0x80 {
+            // Not ASCII: decoded below.
+        } else if let Some(word) = bytes
             .get(i..i + 8)
             .and_then(|w| <[u8; 8]>::try_from(w).ok())
         {
