@@ -67,6 +67,17 @@ impl Ch {
     }
 }
 
+/// Whether the UTF-8 text `b` has a CJK unified ideograph (U+4E00 to U+9FFF) at byte `i`:
+/// first byte E5 to E9, or E4 followed by B8 or more.
+#[inline(always)]
+fn is_ideograph(b: &[u8], i: usize) -> bool {
+    match b.get(i) {
+        Some(0xE5..=0xE9) => true,
+        Some(0xE4) => b.get(i + 1).is_some_and(|&b1| b1 >= 0xB8),
+        _ => false,
+    }
+}
+
 /// Class bits of an ASCII byte; must agree with the Unicode table (a test checks it).
 const fn ascii_class(b: u8) -> u8 {
     match b {
@@ -95,7 +106,13 @@ const ASCII: [u8; 128] = {
 pub(super) struct Table {
     index: Box<[u16]>,
     blocks: Box<[u8]>,
+    /// The class bits of every CJK unified ideograph (U+4E00 to U+9FFF) when they are all
+    /// the same, else 0: runs of them are scanned without decoding.
+    ideograph: u8,
 }
+
+/// First and last code points of the CJK unified ideographs block.
+const IDEOGRAPHS: (usize, usize) = (0x4E00, 0x9FFF);
 
 static TABLE: LazyLock<Table> = LazyLock::new(Table::build);
 
@@ -142,6 +159,12 @@ impl Table {
                 }
             }
         }
+        let ideographs = &flat[IDEOGRAPHS.0..=IDEOGRAPHS.1];
+        let ideograph = if ideographs.iter().all(|&c| c == ideographs[0]) {
+            ideographs[0]
+        } else {
+            0
+        };
         let mut seen: HashMap<&[u8], u16> = HashMap::new();
         let mut index = Vec::with_capacity(flat.len() / BLOCK);
         let mut blocks = Vec::new();
@@ -156,6 +179,7 @@ impl Table {
         Table {
             index: index.into_boxed_slice(),
             blocks: blocks.into_boxed_slice(),
+            ideograph,
         }
     }
 
@@ -221,12 +245,32 @@ impl Table {
     /// The end of the run of characters having one of the `mask` bits, starting at `i`.
     #[inline(always)]
     pub(super) fn run_of(&self, b: &[u8], mut i: usize, mask: u8) -> usize {
-        // ASCII a byte at a time, without decoding; the general loop from the first other.
+        // ASCII a byte at a time and CJK ideographs three bytes at a time, without decoding.
+        let ideographs = self.ideograph & mask != 0;
         while let Some(&x) = b.get(i) {
             match ASCII.get(usize::from(x)) {
                 Some(class) if class & mask != 0 => i += 1,
                 Some(_) => return i,
-                None => return self.run(b, i, |c| c.is(mask)),
+                None if ideographs && is_ideograph(b, i) => i += 3,
+                None => {
+                    let c = self.at(b, i);
+                    if !c.is(mask) {
+                        return i;
+                    }
+                    i += c.len;
+                }
+            }
+        }
+        i
+    }
+
+    /// The end of the run of CJK ideographs starting at `i`, when they have all the `bits`
+    /// (else `i`).
+    #[inline(always)]
+    pub(super) fn ideographs_end(&self, b: &[u8], mut i: usize, bits: u8) -> usize {
+        if bits != 0 && self.ideograph & bits == bits {
+            while is_ideograph(b, i) {
+                i += 3;
             }
         }
         i
@@ -329,6 +373,29 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ideograph fast paths are on, and agree with the table on every ideograph and on
+    /// the code points around the block.
+    #[test]
+    fn ideographs_are_scanned_as_one_class() {
+        let t = table();
+        assert_eq!(t.ideograph, L | UPPER | LOWER, "CJK ideographs are Lo");
+        for cp in 0x4D00..=0xA0FF {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let mut buf = [0u8; 4];
+            let b = c.encode_utf8(&mut buf).as_bytes();
+            assert_eq!(
+                is_ideograph(b, 0),
+                (0x4E00..=0x9FFF).contains(&cp),
+                "{cp:X}"
+            );
+            if is_ideograph(b, 0) {
+                assert_eq!(t.class(cp), t.ideograph, "{cp:X}");
+            }
+        }
+    }
 
     #[test]
     fn ascii_table_agrees_with_unicode_table() {

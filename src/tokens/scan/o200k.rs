@@ -59,6 +59,12 @@ fn upper_then_lower_general(t: &Table, b: &[u8], s: usize) -> Option<usize> {
     let mut u = s;
     let mut after_both = None;
     loop {
+        // CJK ideographs are `Lo`, in both classes.
+        let ideographs = t.ideographs_end(b, u, UPPER | LOWER);
+        if ideographs > u {
+            u = ideographs;
+            after_both = Some(u);
+        }
         let c = t.at(b, u);
         if !c.is(UPPER) {
             break;
