@@ -91,7 +91,7 @@ pub(crate) fn count_piece(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch)
         if !t.whole_is_merged && t.lookup(piece).is_some() {
             return 1;
         }
-        return merge(t, owner, piece, s);
+        return merge(t, owner, piece, None, s);
     };
     if let Some(n) = s.cache.get(owner, &key) {
         return n as usize;
@@ -105,16 +105,22 @@ pub(crate) fn count_piece(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch)
 ///
 /// A short piece is looked up whole first: most short pieces are tokens. A long one rarely is,
 /// and the lookup is a cache miss, so a long piece is only merged, unless the vocabulary has
-/// whole tokens that merging does not rebuild (`Tables::whole_is_merged`).
+/// whole tokens that merging does not rebuild (`Tables::whole_is_merged`). When merging
+/// rebuilds every token, a piece ending in a multi-byte character is looked up only if it has
+/// no seam to cut (`seams.rs`): a token has none, since the merges that rebuild it cross them.
 fn count_uncached(t: &Tables, owner: u32, hash: u64, piece: &[u8], s: &mut Scratch) -> usize {
+    if t.whole_is_merged && piece.last() >= Some(&0x80) {
+        return merge(t, owner, piece, Some(hash), s);
+    }
     if t.lookup_hashed(piece, hash).is_some() {
         return 1;
     }
-    merge(t, owner, piece, s)
+    merge(t, owner, piece, None, s)
 }
 
-/// The number of parts BPE leaves of `piece`, for the counter with unique id `owner`.
-fn merge(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch) -> usize {
+/// The number of parts BPE leaves of `piece`, for the counter with unique id `owner`; with
+/// `whole` (the piece's hash), a piece without seams is first looked up whole.
+fn merge(t: &Tables, owner: u32, piece: &[u8], whole: Option<u64>, s: &mut Scratch) -> usize {
     s.ids.clear();
     s.cuts.clear();
     let mut runs = 0;
@@ -160,6 +166,9 @@ fn merge(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch) -> usize {
     }
     if !s.cuts.is_empty() {
         return count_sides(t, owner, piece, s);
+    }
+    if whole.is_some_and(|hash| t.lookup_hashed(piece, hash).is_some()) {
+        return 1;
     }
     let n = s.ids.len();
     if n <= HEAP_THRESHOLD {
@@ -500,12 +509,12 @@ mod tests {
         for v in Vocabulary::ALL {
             let t = v.build().tables;
             let mut s = Scratch::default();
-            let n = merge(&t, 1, clause, &mut s);
+            let n = merge(&t, 1, clause, None, &mut s);
             assert!(s.cuts.len() >= 3, "{v}: {} cuts", s.cuts.len());
             let mut uncut = t.clone();
             uncut.seams = crate::tokens::seams::Seams::default();
             let mut s2 = Scratch::default();
-            assert_eq!(n, merge(&uncut, 2, clause, &mut s2), "{v}");
+            assert_eq!(n, merge(&uncut, 2, clause, None, &mut s2), "{v}");
             assert!(s2.cuts.is_empty());
         }
     }
