@@ -2,13 +2,15 @@
 //! and vocabulary, with whether the counts agree.
 //!
 //! ```text
-//! cargo run --release --example count_bench -- [--runs N] [corpus files...]
+//! cargo run --release --example count_bench -- [--runs N] [--cold] [corpus files...]
 //! ```
 //!
 //! Without files it uses the fixture corpus (`fixtures/tokens/corpus/*.jsonl`, plus all of it
 //! as `mixed`) and the worst cases (`one-letter-100k`, `spaces-1m`, `random-letters-100k`). A `.jsonl` file holds one JSON string per line; any other file is one text.
 //! Each timing is the median of N (default 5) single-threaded passes over the corpus, after
-//! one warm-up pass. Peers: tiktoken-rs (Qwen via `CoreBPE::new` with the Qwen ranks and
+//! one warm-up pass. chatctx keeps a per-thread cache of short pieces, which the warm-up pass
+//! fills; with `--cold` the cache is emptied before each pass (not timed), as when a text is
+//! counted for the first time. Peers: tiktoken-rs (Qwen via `CoreBPE::new` with the Qwen ranks and
 //! pattern, fed NFC text), bpe-openai, and Hugging Face `tokenizers` (DeepSeek-V3).
 //! `exact=yes` means chatctx's total equals every peer's total on that corpus (a peer that
 //! panics on an input is reported as `panicked` and left out of the comparison).
@@ -21,9 +23,26 @@ mod peers;
 use std::hint::black_box;
 use std::time::Instant;
 
-use chatctx::tokens::{TokenCounter, Vocabulary};
+use chatctx::tokens::{BpeCounter, TokenCounter, Vocabulary};
 use peers::Corpus;
 use unicode_normalization::UnicodeNormalization;
+
+/// Median seconds of `runs` passes of `counter` over the chunks, the thread's piece cache
+/// emptied before each, and the total.
+fn time_cold(runs: usize, chunks: &[String], counter: &dyn TokenCounter) -> (f64, usize) {
+    let mut total = 0;
+    let mut secs: Vec<f64> = (0..runs)
+        .map(|_| {
+            BpeCounter::clear_thread_cache();
+            let t = Instant::now();
+            total = chunks.iter().map(|c| counter.count(black_box(c))).sum();
+            black_box(total);
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    secs.sort_by(f64::total_cmp);
+    (secs[secs.len() / 2], total)
+}
 
 /// Median seconds of `runs` passes of `count` over the chunks, and the total it returned.
 fn time(runs: usize, chunks: &[String], count: &dyn Fn(&str) -> usize) -> (f64, usize) {
@@ -42,10 +61,13 @@ fn time(runs: usize, chunks: &[String], count: &dyn Fn(&str) -> usize) -> (f64, 
 
 fn main() {
     let mut runs = 5;
+    let mut cold = false;
     let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        if a == "--runs" {
+        if a == "--cold" {
+            cold = true;
+        } else if a == "--runs" {
             runs = args
                 .next()
                 .and_then(|n| n.parse().ok())
@@ -67,13 +89,20 @@ fn main() {
     // tiktoken-rs recurses in its regex engine and overflows small stacks on long whitespace.
     let worker = std::thread::Builder::new()
         .stack_size(1 << 30)
-        .spawn(move || report(runs, &corpora))
+        .spawn(move || report(runs, cold, &corpora))
         .expect("spawn");
     worker.join().expect("count_bench worker");
 }
 
-fn report(runs: usize, corpora: &[Corpus]) {
-    println!("# median of {runs} single-threaded passes; ratio = peer time / chatctx time");
+fn report(runs: usize, cold: bool, corpora: &[Corpus]) {
+    let cache = if cold {
+        "chatctx's piece cache empty at the start of each pass"
+    } else {
+        "chatctx's piece cache warm"
+    };
+    println!(
+        "# median of {runs} single-threaded passes ({cache}); ratio = peer time / chatctx time"
+    );
     for v in Vocabulary::ALL {
         let ours = v.counter();
         let tiktoken = peers::tiktoken(v);
@@ -82,7 +111,11 @@ fn report(runs: usize, corpora: &[Corpus]) {
         let nfc = matches!(v, Vocabulary::Qwen25 | Vocabulary::Qwen35);
         for corpus in corpora {
             let mb = corpus.bytes() as f64 / 1e6;
-            let (t_ours, n_ours) = time(runs, &corpus.chunks, &|s| ours.count(s));
+            let (t_ours, n_ours) = if cold {
+                time_cold(runs, &corpus.chunks, ours.as_ref())
+            } else {
+                time(runs, &corpus.chunks, &|s| ours.count(s))
+            };
             let peer_text: Vec<String> = if nfc {
                 corpus.chunks.iter().map(|c| c.nfc().collect()).collect()
             } else {

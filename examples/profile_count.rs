@@ -1,5 +1,6 @@
 //! Counts one corpus file repeatedly with one vocabulary, for profilers.
-//! `cargo run --release --example profile_count -- <vocabulary> <file.jsonl> [passes]`
+//! `cargo run --release --example profile_count -- <vocabulary> <file.jsonl> [passes] [cold]`
+//! (`cold` empties the piece cache before each pass).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "../benches/support/peers.rs"]
 mod peers;
@@ -9,9 +10,13 @@ fn main() {
     let v: Vocabulary = args[1].parse().unwrap();
     let c = peers::load(std::path::Path::new(&args[2]));
     let passes: usize = args.get(3).and_then(|p| p.parse().ok()).unwrap_or(1);
+    let cold = args.get(4).is_some_and(|a| a == "cold");
     let counter = v.counter();
     let mut n = 0;
     for _ in 0..passes {
+        if cold {
+            chatctx::tokens::BpeCounter::clear_thread_cache();
+        }
         n += c.chunks.iter().map(|s| counter.count(s)).sum::<usize>();
     }
     println!("{n}");

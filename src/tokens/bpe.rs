@@ -56,6 +56,13 @@ pub(crate) struct Scratch {
     cache: PieceCache,
 }
 
+impl Scratch {
+    /// Empties the piece cache.
+    pub(crate) fn clear_cache(&mut self) {
+        self.cache.clear();
+    }
+}
+
 /// A seam no merge crosses: the index of the first part after it, and of its first byte.
 #[derive(Debug, Clone, Copy)]
 struct Cut {

@@ -68,6 +68,27 @@ impl BpeCounter {
         self
     }
 
+    /// Empties this thread's cache of short pieces (shared by all counters on the thread), as
+    /// if nothing had been counted on it yet. Counts stay exact; only the next texts count
+    /// slower while the cache refills. For measuring how fast a text is counted the first
+    /// time (`examples/count_bench.rs --cold`).
+    ///
+    /// ```
+    /// use chatctx::tokens::{BpeCounter, TokenCounter, Vocabulary};
+    ///
+    /// let counter = Vocabulary::Cl100kBase.counter();
+    /// let warm = counter.count("hello world");
+    /// BpeCounter::clear_thread_cache();
+    /// assert_eq!(counter.count("hello world"), warm);
+    /// ```
+    pub fn clear_thread_cache() {
+        SCRATCH.with(|cell| {
+            if let Ok(mut s) = cell.try_borrow_mut() {
+                s.clear_cache();
+            }
+        });
+    }
+
     /// Renames the counter (the name [`TokenCounter::name`] reports).
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();

@@ -160,6 +160,11 @@ impl PieceCache {
         None
     }
 
+    /// Forgets every piece (in place: the memory stays mapped and warm).
+    pub(crate) fn clear(&mut self) {
+        self.sets.fill(Set::default());
+    }
+
     /// Remembers `value` for the piece with key `key`.
     #[inline]
     pub(crate) fn put(&mut self, owner: u32, key: &Key, value: u32) {
