@@ -17,6 +17,9 @@ mod merges;
 #[path = "src/tokens/seams.rs"]
 mod seams;
 #[allow(dead_code)]
+#[path = "src/tokens/short_tokens.rs"]
+mod short_tokens;
+#[allow(dead_code)]
 #[path = "src/tokens/table.rs"]
 mod table;
 #[allow(dead_code)]
@@ -49,6 +52,7 @@ fn main() -> Result<(), String> {
     println!("cargo:rerun-if-changed=src/tokens/char_parts.rs");
     println!("cargo:rerun-if-changed=src/tokens/bit_filter.rs");
     println!("cargo:rerun-if-changed=src/tokens/seams.rs");
+    println!("cargo:rerun-if-changed=src/tokens/short_tokens.rs");
     println!("cargo:rerun-if-changed=build.rs");
     Ok(())
 }

@@ -82,7 +82,7 @@ pub(crate) fn hash_pair(left: u32, right: u32) -> u64 {
 /// The bucket a hash starts in, of `buckets` (the low 32 bits scaled, so that any count of
 /// buckets works and the filter's high bits stay independent).
 #[inline]
-fn bucket_of(hash: u64, buckets: usize) -> usize {
+pub(crate) fn bucket_of(hash: u64, buckets: usize) -> usize {
     (((hash & 0xFFFF_FFFF) * buckets as u64) >> 32) as usize
 }
 

@@ -27,6 +27,7 @@ mod piece_cache;
 mod pretokenize;
 pub mod scan;
 mod seams;
+mod short_tokens;
 mod specials;
 mod split_regex;
 mod table;

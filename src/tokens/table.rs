@@ -22,11 +22,12 @@ use super::bit_filter::BitFilter;
 use super::char_parts::CharParts;
 use super::merges::{canonical_merges, Merge, Merges};
 use super::seams::Seams;
+use super::short_tokens::{self, ShortTokens};
 
 /// Marks an empty hash slot.
 pub(crate) const EMPTY: u32 = u32::MAX;
 
-const MAGIC: &[u8; 8] = b"CCTOK\x00\x00\x03";
+const MAGIC: &[u8; 8] = b"CCTOK\x00\x00\x04";
 
 /// Multiplier of the FxHash family (rustc's hasher), used for both hash tables.
 pub(crate) const K: u64 = 0xf135_7aea_2e62_a9c5;
@@ -72,8 +73,11 @@ pub(crate) struct Tables {
     pub(crate) offsets: Vec<u32>,
     /// Id (rank) of token `i`.
     pub(crate) ids: Vec<u32>,
-    /// Open-addressing table of token indices, keyed by [`hash_bytes`].
+    /// Open-addressing table of the indices of the tokens longer than
+    /// [`short_tokens::MAX_LEN`], keyed by [`hash_bytes`].
     pub(crate) slots: Vec<u32>,
+    /// The shorter tokens, inline (see `short_tokens.rs`).
+    short: ShortTokens,
     /// The hashes in `slots` (built at load time, not serialized).
     filter: BitFilter,
     /// All token bytes, back to back.
@@ -105,6 +109,9 @@ impl Tables {
     pub(crate) fn lookup_hashed(&self, bytes: &[u8], hash: u64) -> Option<u32> {
         if !self.filter.may_contain(hash) {
             return None;
+        }
+        if bytes.len() <= short_tokens::MAX_LEN {
+            return self.short.get(bytes, hash);
         }
         let mask = self.slots.len().wrapping_sub(1);
         let mut i = (hash as usize) & mask;
@@ -243,12 +250,17 @@ impl Tables {
         merges: Merges,
     ) -> Result<Tables, String> {
         tokens.sort_by_key(|t| t.1);
+        let long = tokens
+            .iter()
+            .filter(|(b, _)| b.len() > short_tokens::MAX_LEN)
+            .count();
         let mut t = Tables {
             kind,
             whole_is_merged: false,
             offsets: Vec::with_capacity(tokens.len() + 1),
             ids: Vec::with_capacity(tokens.len()),
-            slots: vec![EMPTY; table_len(tokens.len())],
+            slots: vec![EMPTY; table_len(long)],
+            short: ShortTokens::default(),
             blob: Vec::new(),
             filter: BitFilter::default(),
             merges,
@@ -258,8 +270,10 @@ impl Tables {
         };
         t.offsets.push(0);
         let mask = t.slots.len() - 1;
+        let mut seen = std::collections::HashSet::with_capacity(tokens.len());
+        let mut short = Vec::with_capacity(tokens.len() - long);
         for (index, (bytes, id)) in tokens.iter().enumerate() {
-            if t.lookup(bytes).is_some() {
+            if !seen.insert(bytes.as_slice()) {
                 return Err(format!(
                     "token id {id} repeats the bytes of an earlier token"
                 ));
@@ -268,12 +282,18 @@ impl Tables {
             let end = u32::try_from(t.blob.len()).map_err(|_| "vocabulary too large")?;
             t.offsets.push(end);
             t.ids.push(*id);
-            let mut i = (hash_bytes(bytes) as usize) & mask;
+            let hash = hash_bytes(bytes);
+            if bytes.len() <= short_tokens::MAX_LEN {
+                short.push((bytes.as_slice(), *id, hash));
+                continue;
+            }
+            let mut i = (hash as usize) & mask;
             while t.slots[i] != EMPTY {
                 i = (i + 1) & mask;
             }
             t.slots[i] = index as u32;
         }
+        t.short = ShortTokens::new(&short);
         t.build_filter();
         Ok(t)
     }
@@ -291,6 +311,7 @@ impl Tables {
             &self.offsets,
             &self.ids,
             &self.slots,
+            &self.short.to_u32s(),
             &self.filter.to_u32s(),
         ] {
             put_words(&mut out, words);
@@ -326,6 +347,7 @@ impl Tables {
         let offsets = r.words()?;
         let ids = r.words()?;
         let slots = r.words()?;
+        let short = ShortTokens::from_u32s(&r.words()?)?;
         let filter = BitFilter::from_u32s(&r.words()?).ok_or("inconsistent token filter")?;
         let blob = r.bytes()?;
         let merges =
@@ -356,6 +378,7 @@ impl Tables {
             offsets,
             ids,
             slots,
+            short,
             filter,
             blob,
             merges,
