@@ -9,13 +9,15 @@
 //! byte-pair merging (`bpe.rs`; a whole-piece vocabulary hit counts 1 without merging, and
 //! short pieces are cached per thread in `piece_cache.rs`). Merging works on token ids: a
 //! tiktoken vocabulary's ranks become the equivalent merges (`merges.rs`), characters that
-//! always merge the same way start merged (`char_parts.rs`), and Bloom filters answer most
-//! failed lookups from the CPU cache (`bit_filter.rs`). Counting never builds the token list.
-//! The vocabularies are preprocessed by `build.rs` into tables embedded in the binary
-//! (`table.rs`), so building a counter is a copy, not a parse.
+//! always merge the same way start merged (`char_parts.rs`), runs of them are cut where no
+//! merge can cross (`seams.rs`), and Bloom filters answer most failed lookups from the CPU
+//! cache (`bit_filter.rs`). Counting never builds the token list. The vocabularies are
+//! preprocessed by `build.rs` into tables embedded in the binary (`table.rs`, with short
+//! tokens inline in `short_tokens.rs`), so building a counter is a copy, not a parse.
 
 mod bit_filter;
 mod bpe;
+mod bucket_queue;
 mod cached;
 mod char_parts;
 mod counter;

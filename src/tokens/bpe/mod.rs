@@ -8,6 +8,8 @@
 //! `byte_pair_merge` in its `src/lib.rs`).
 //!
 //! - Characters that always reduce to the same parts start as those parts (`char_parts.rs`).
+//! - A run of such characters is cut at the seams no merge can cross (`seams.rs`), and each
+//!   side is counted on its own (and cached) like a short piece.
 //! - Short pieces use tiktoken's simple scan (O(n²) but tiny constants).
 //! - Long pieces with few distinct runs (a million spaces, a hundred thousand `a`s) use a
 //!   run-length merge while the products are settled (see `merges.rs`): it applies one
@@ -16,22 +18,34 @@
 //! - Other long pieces use a binary heap of candidate merges over a doubly linked list of
 //!   parts, O(n log n): stale heap entries are skipped when popped by re-checking the pair,
 //!   exactly as Hugging Face's `merge_all` does (an entry is stale when the pair at its
-//!   position no longer produces the same token).
+//!   position no longer produces the same token). Very long ones (over a thousand parts, such
+//!   as 100 KB of random letters) keep the candidates in a bucket per priority instead
+//!   (`bucket_queue.rs`) while the products are settled.
+//!
+//! The four merge loops are in `loops.rs`; this file turns a piece into parts and picks one.
 //!
 //! Caveat for user-loaded `tokenizer.json` files: if two merges produce the same token, Hugging
 //! Face's heap can act on a stale entry at the older merge's priority; the heap path here
 //! reproduces that, the short-piece scan does not. Every built-in vocabulary has one merge per
 //! produced token, where all paths are identical.
 
+mod loops;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use loops::{count_buckets, count_heap, count_runs, count_scan, Run};
+
+use super::bucket_queue::BucketQueue;
 use super::char_parts;
 use super::piece_cache::{Key, PieceCache};
 use super::table::{hash_bytes, Kind, Tables, EMPTY};
 
 /// Pieces longer than this (in parts) use the run-length or the heap merge.
 const HEAP_THRESHOLD: usize = 48;
+
+/// Pieces longer than this (in parts) use the bucket queue instead of the binary heap.
+const BUCKETS_THRESHOLD: usize = 1024;
 
 /// A long piece uses the run-length merge when it has at most one run per this many parts.
 const PARTS_PER_RUN: usize = 16;
@@ -48,6 +62,10 @@ pub(crate) struct Scratch {
     prev: Vec<u32>,
     heap: BinaryHeap<Reverse<(u64, u32)>>,
     runs: Vec<Run>,
+    /// Candidates of very long pieces (see `bucket_queue.rs`).
+    queue: BucketQueue,
+    /// One priority's candidate positions, taken from `queue`.
+    batch: Vec<u32>,
     /// Where the current piece may be cut (see `seams.rs`).
     cuts: Vec<Cut>,
     /// The parts of one side of a cut piece.
@@ -68,13 +86,6 @@ impl Scratch {
 struct Cut {
     part: u32,
     byte: u32,
-}
-
-/// `count` adjacent parts with the same token id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Run {
-    id: u32,
-    count: u32,
 }
 
 /// The packed (priority, new id) of merging `left` with `right`, ordered by priority, or
@@ -182,6 +193,8 @@ fn merge(t: &Tables, owner: u32, piece: &[u8], whole: Option<u64>, s: &mut Scrat
         count_scan(t, s)
     } else if t.merges.unique_products && runs * PARTS_PER_RUN <= n {
         count_runs(t, s).unwrap_or_else(|| count_heap(t, s))
+    } else if t.merges.unique_products && n > BUCKETS_THRESHOLD {
+        count_buckets(t, s).unwrap_or_else(|| count_heap(t, s))
     } else {
         count_heap(t, s)
     }
@@ -247,227 +260,11 @@ fn count_side(
     n
 }
 
-/// tiktoken's scan: find the lowest pair, merge it, update its two neighbours.
-fn count_scan(t: &Tables, s: &mut Scratch) -> usize {
-    let Scratch { ids, prios, .. } = s;
-    prios.clear();
-    prios.extend(ids.windows(2).map(|w| pair(t, w[0], w[1])));
-    loop {
-        let mut best = NO_MERGE;
-        let mut at = 0;
-        for (i, &p) in prios.iter().enumerate() {
-            if p < best {
-                best = p;
-                at = i;
-            }
-        }
-        if best == NO_MERGE {
-            break;
-        }
-        ids[at] = best as u32;
-        ids.remove(at + 1);
-        prios.remove(at);
-        if at < prios.len() {
-            prios[at] = pair(t, ids[at], ids[at + 1]);
-        }
-        if at > 0 {
-            prios[at - 1] = pair(t, ids[at - 1], ids[at]);
-        }
-    }
-    ids.len()
-}
-
-/// Run-length merge (see `merges.rs`): while the products are settled, a merge only creates
-/// candidates of a later priority, so the lowest candidate pair is merged everywhere in one
-/// left-to-right sweep: inside a run of `k` equal parts (`V V -> U`) it leaves `k / 2` `U`s
-/// and one `V` when `k` is odd; across two runs (`V W -> U`) it moves one part of each into a
-/// new run of one `U`. `None` (with `s.ids` untouched) when a product is not settled.
-fn count_runs(t: &Tables, s: &mut Scratch) -> Option<usize> {
-    let Scratch { ids, runs, .. } = s;
-    runs.clear();
-    for &id in ids.iter() {
-        push_run(runs, id, 1);
-    }
-    loop {
-        let mut best = NO_MERGE;
-        let mut pair_ids = (EMPTY, EMPTY);
-        for (i, r) in runs.iter().enumerate() {
-            if r.count >= 2 {
-                let p = pair(t, r.id, r.id);
-                if p < best {
-                    (best, pair_ids) = (p, (r.id, r.id));
-                }
-            }
-            if let Some(next) = runs.get(i + 1) {
-                let p = pair(t, r.id, next.id);
-                if p < best {
-                    (best, pair_ids) = (p, (r.id, next.id));
-                }
-            }
-        }
-        if best == NO_MERGE {
-            break;
-        }
-        let new_id = best as u32;
-        if !t.merges.settles(new_id) {
-            return None;
-        }
-        let old = std::mem::take(runs);
-        let (left, right) = pair_ids;
-        let mut iter = old.into_iter().peekable();
-        while let Some(r) = iter.next() {
-            if left == right && r.id == left {
-                push_run(runs, new_id, r.count / 2);
-                push_run(runs, left, r.count % 2);
-            } else if r.id == left && iter.peek().is_some_and(|n| n.id == right) {
-                push_run(runs, left, r.count - 1);
-                push_run(runs, new_id, 1);
-                if let Some(n) = iter.peek_mut() {
-                    n.count -= 1;
-                }
-            } else {
-                push_run(runs, r.id, r.count);
-            }
-        }
-    }
-    Some(runs.iter().map(|r| r.count as usize).sum())
-}
-
-/// Appends `count` parts `id`, joining the last run when it has the same id.
-#[inline]
-fn push_run(runs: &mut Vec<Run>, id: u32, count: u32) {
-    if count == 0 {
-        return;
-    }
-    match runs.last_mut() {
-        Some(last) if last.id == id => last.count += count,
-        _ => runs.push(Run { id, count }),
-    }
-}
-
-/// Heap merge over a linked list: O(n log n) for long pieces.
-fn count_heap(t: &Tables, s: &mut Scratch) -> usize {
-    const NONE: u32 = u32::MAX;
-    let n = s.ids.len();
-    let Scratch {
-        ids,
-        next,
-        prev,
-        heap,
-        ..
-    } = s;
-    next.clear();
-    prev.clear();
-    heap.clear();
-    for i in 0..n {
-        next.push(if i + 1 < n { i as u32 + 1 } else { NONE });
-        prev.push(if i > 0 { i as u32 - 1 } else { NONE });
-    }
-    for i in 0..n.saturating_sub(1) {
-        let p = pair(t, ids[i], ids[i + 1]);
-        if p != NO_MERGE {
-            heap.push(Reverse((p, i as u32)));
-        }
-    }
-    let mut count = n;
-    // A merged-away part keeps `prev == DEAD`.
-    const DEAD: u32 = NONE - 1;
-    while let Some(Reverse((p, pos))) = heap.pop() {
-        let i = pos as usize;
-        let j = next[i];
-        if j == NONE || prev[i] == DEAD {
-            continue;
-        }
-        let current = pair(t, ids[i], ids[j as usize]);
-        // Hugging Face re-checks only the produced token; for tiktoken the rank is the token.
-        if current == NO_MERGE || current as u32 != p as u32 {
-            continue;
-        }
-        // Merge j into i.
-        ids[i] = p as u32;
-        let k = next[j as usize];
-        next[i] = k;
-        if k != NONE {
-            prev[k as usize] = pos;
-        }
-        prev[j as usize] = DEAD;
-        count -= 1;
-        if k != NONE {
-            let q = pair(t, ids[i], ids[k as usize]);
-            if q != NO_MERGE {
-                heap.push(Reverse((q, pos)));
-            }
-        }
-        let h = prev[i];
-        if h != NONE {
-            let q = pair(t, ids[h as usize], ids[i]);
-            if q != NO_MERGE {
-                heap.push(Reverse((q, h)));
-            }
-        }
-    }
-    count
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::tokens::Vocabulary;
-
-    /// Every merge loop must agree on every piece, whichever is used in production.
-    fn all_loops(t: &Tables, piece: &[u8]) -> [usize; 3] {
-        let mut s = Scratch::default();
-        let prepare = |s: &mut Scratch| {
-            s.ids.clear();
-            s.ids
-                .extend(piece.iter().map(|&b| t.merges.byte_ids[usize::from(b)]));
-        };
-        prepare(&mut s);
-        let scan = count_scan(t, &mut s);
-        prepare(&mut s);
-        let heap = count_heap(t, &mut s);
-        prepare(&mut s);
-        let runs = count_runs(t, &mut s).unwrap_or(heap);
-        [scan, heap, runs]
-    }
-
-    #[test]
-    fn scan_heap_and_runs_agree() {
-        let mut pieces: Vec<Vec<u8>> = vec![
-            b"abcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabc".to_vec(),
-            "的的的的的的的的的的的的的的的的的的的的的的的的的"
-                .as_bytes()
-                .to_vec(),
-            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_vec(),
-            b"supercalifragilisticexpialidocious_antidisestablishmentarianism".to_vec(),
-            "👍🏽👨‍👩‍👧‍👦🇨🇳🇺🇸❤️‍🔥🙂🙃😀😂🤖".as_bytes().to_vec(),
-            b"=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-".to_vec(),
-            "和和和和和和和和和和和和和和和和和和和和和和和和和和和和和和和和和和和"
-                .as_bytes()
-                .to_vec(),
-        ];
-        for n in [2, 3, 7, 16, 17, 31, 64, 100, 129, 255, 1000] {
-            for b in [b' ', b'a', b'\n', b'-', b'0', b'\t', b'z', b'='] {
-                pieces.push(vec![b; n]);
-                let mut mixed = vec![b; n];
-                mixed.extend_from_slice(b"ab");
-                mixed.resize(mixed.len() + n / 3, b' ');
-                mixed.push(b'x');
-                pieces.push(mixed);
-            }
-        }
-        for v in Vocabulary::ALL {
-            let t = v.build().tables;
-            assert!(t.merges.unique_products, "{v}");
-            for p in &pieces {
-                let [scan, heap, runs] = all_loops(&t, p);
-                let text = String::from_utf8_lossy(p);
-                assert_eq!(scan, heap, "{v}: {text:?}");
-                assert_eq!(scan, runs, "{v}: {text:?}");
-            }
-        }
-    }
 
     /// Starting from whole characters (`char_parts.rs`) must never change a count: random
     /// pieces mixing Chinese, Japanese, Korean, Cyrillic, accented Latin, ASCII and emoji,
