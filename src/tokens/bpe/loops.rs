@@ -111,18 +111,90 @@ fn push_run(runs: &mut Vec<Run>, id: u32, count: u32) {
     }
 }
 
+/// The parts of a long piece as a doubly linked list over `ids`, for the queue-driven loops.
+#[derive(Debug, Default)]
+pub(super) struct Links {
+    next: Vec<u32>,
+    prev: Vec<u32>,
+}
+
+/// No neighbour.
+const NONE: u32 = u32::MAX;
+/// The `prev` of a part merged away.
+const DEAD: u32 = NONE - 1;
+
+impl Links {
+    /// Links `n` parts in order; calls `candidate(pair, position)` for every adjacent pair
+    /// that merges.
+    fn reset(&mut self, t: &Tables, ids: &[u32], mut candidate: impl FnMut(u64, u32)) {
+        let n = ids.len();
+        self.next.clear();
+        self.prev.clear();
+        for i in 0..n {
+            self.next.push(if i + 1 < n { i as u32 + 1 } else { NONE });
+            self.prev.push(if i > 0 { i as u32 - 1 } else { NONE });
+        }
+        for (i, w) in ids.windows(2).enumerate() {
+            let p = pair(t, w[0], w[1]);
+            if p != NO_MERGE {
+                candidate(p, i as u32);
+            }
+        }
+    }
+
+    /// The pair at live part `pos` with its right neighbour, if `pos` is alive and has one.
+    fn pair_at(&self, t: &Tables, ids: &[u32], pos: u32) -> Option<u64> {
+        let i = pos as usize;
+        let j = *self.next.get(i)?;
+        if j == NONE || self.prev.get(i) == Some(&DEAD) {
+            return None;
+        }
+        Some(pair(t, *ids.get(i)?, *ids.get(j as usize)?)).filter(|&p| p != NO_MERGE)
+    }
+
+    /// Merges the part after `pos` into `pos`, which becomes `merged`, and calls
+    /// `candidate(pair, position)` for the new pairs with its neighbours.
+    fn merge_at(
+        &mut self,
+        t: &Tables,
+        ids: &mut [u32],
+        pos: u32,
+        merged: u32,
+        mut candidate: impl FnMut(u64, u32),
+    ) {
+        let i = pos as usize;
+        let j = self.next[i] as usize;
+        ids[i] = merged;
+        let after = self.next[j];
+        self.next[i] = after;
+        if after != NONE {
+            self.prev[after as usize] = pos;
+        }
+        self.prev[j] = DEAD;
+        if after != NONE {
+            let q = pair(t, merged, ids[after as usize]);
+            if q != NO_MERGE {
+                candidate(q, pos);
+            }
+        }
+        let before = self.prev[i];
+        if before != NONE {
+            let q = pair(t, ids[before as usize], merged);
+            if q != NO_MERGE {
+                candidate(q, before);
+            }
+        }
+    }
+}
+
 /// The heap merge with a bucket queue (`bucket_queue.rs`) in place of the heap, for very long
 /// pieces: each priority's candidates are merged left to right, which is BPE's order while
 /// the products are settled (a merge then only creates candidates of later priorities).
 /// `None`, with `s.ids` as it was, when a product is not settled.
 pub(super) fn count_buckets(t: &Tables, s: &mut Scratch) -> Option<usize> {
-    const NONE: u32 = u32::MAX;
-    const DEAD: u32 = NONE - 1;
-    let n = s.ids.len();
     let Scratch {
         ids,
-        next,
-        prev,
+        links,
         queue,
         batch,
         side: original,
@@ -130,29 +202,15 @@ pub(super) fn count_buckets(t: &Tables, s: &mut Scratch) -> Option<usize> {
     } = s;
     original.clear();
     original.extend_from_slice(ids);
-    next.clear();
-    prev.clear();
     queue.clear();
-    for i in 0..n {
-        next.push(if i + 1 < n { i as u32 + 1 } else { NONE });
-        prev.push(if i > 0 { i as u32 - 1 } else { NONE });
-    }
-    for i in 0..n.saturating_sub(1) {
-        let p = pair(t, ids[i], ids[i + 1]);
-        if p != NO_MERGE {
-            queue.push((p >> 32) as u32, i as u32);
-        }
-    }
-    let mut count = n;
+    links.reset(t, ids, |p, pos| queue.push((p >> 32) as u32, pos));
+    let mut count = ids.len();
     while let Some(priority) = queue.pop_lowest(batch) {
         for &pos in batch.iter() {
-            let i = pos as usize;
-            let j = next[i];
-            if j == NONE || prev[i] == DEAD {
+            let Some(current) = links.pair_at(t, ids, pos) else {
                 continue;
-            }
-            let current = pair(t, ids[i], ids[j as usize]);
-            if current == NO_MERGE || (current >> 32) as u32 != priority {
+            };
+            if (current >> 32) as u32 != priority {
                 continue;
             }
             let merged = current as u32;
@@ -161,27 +219,10 @@ pub(super) fn count_buckets(t: &Tables, s: &mut Scratch) -> Option<usize> {
                 ids.extend_from_slice(original);
                 return None;
             }
-            ids[i] = merged;
-            let after = next[j as usize];
-            next[i] = after;
-            if after != NONE {
-                prev[after as usize] = pos;
-            }
-            prev[j as usize] = DEAD;
+            links.merge_at(t, ids, pos, merged, |q, at| {
+                queue.push((q >> 32) as u32, at);
+            });
             count -= 1;
-            if after != NONE {
-                let q = pair(t, merged, ids[after as usize]);
-                if q != NO_MERGE {
-                    queue.push((q >> 32) as u32, pos);
-                }
-            }
-            let before = prev[i];
-            if before != NONE {
-                let q = pair(t, ids[before as usize], merged);
-                if q != NO_MERGE {
-                    queue.push((q >> 32) as u32, before);
-                }
-            }
         }
     }
     Some(count)
@@ -189,64 +230,19 @@ pub(super) fn count_buckets(t: &Tables, s: &mut Scratch) -> Option<usize> {
 
 /// Heap merge over a linked list: O(n log n) for long pieces.
 pub(super) fn count_heap(t: &Tables, s: &mut Scratch) -> usize {
-    const NONE: u32 = u32::MAX;
-    let n = s.ids.len();
     let Scratch {
-        ids,
-        next,
-        prev,
-        heap,
-        ..
+        ids, links, heap, ..
     } = s;
-    next.clear();
-    prev.clear();
     heap.clear();
-    for i in 0..n {
-        next.push(if i + 1 < n { i as u32 + 1 } else { NONE });
-        prev.push(if i > 0 { i as u32 - 1 } else { NONE });
-    }
-    for i in 0..n.saturating_sub(1) {
-        let p = pair(t, ids[i], ids[i + 1]);
-        if p != NO_MERGE {
-            heap.push(Reverse((p, i as u32)));
-        }
-    }
-    let mut count = n;
-    // A merged-away part keeps `prev == DEAD`.
-    const DEAD: u32 = NONE - 1;
+    links.reset(t, ids, |p, pos| heap.push(Reverse((p, pos))));
+    let mut count = ids.len();
     while let Some(Reverse((p, pos))) = heap.pop() {
-        let i = pos as usize;
-        let j = next[i];
-        if j == NONE || prev[i] == DEAD {
-            continue;
-        }
-        let current = pair(t, ids[i], ids[j as usize]);
         // Hugging Face re-checks only the produced token; for tiktoken the rank is the token.
-        if current == NO_MERGE || current as u32 != p as u32 {
+        if links.pair_at(t, ids, pos).map(|q| q as u32) != Some(p as u32) {
             continue;
         }
-        // Merge j into i.
-        ids[i] = p as u32;
-        let k = next[j as usize];
-        next[i] = k;
-        if k != NONE {
-            prev[k as usize] = pos;
-        }
-        prev[j as usize] = DEAD;
+        links.merge_at(t, ids, pos, p as u32, |q, at| heap.push(Reverse((q, at))));
         count -= 1;
-        if k != NONE {
-            let q = pair(t, ids[i], ids[k as usize]);
-            if q != NO_MERGE {
-                heap.push(Reverse((q, pos)));
-            }
-        }
-        let h = prev[i];
-        if h != NONE {
-            let q = pair(t, ids[h as usize], ids[i]);
-            if q != NO_MERGE {
-                heap.push(Reverse((q, h)));
-            }
-        }
     }
     count
 }

@@ -34,7 +34,7 @@ mod loops;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use loops::{count_buckets, count_heap, count_runs, count_scan, Run};
+use loops::{count_buckets, count_heap, count_runs, count_scan, Links, Run};
 
 use super::bucket_queue::BucketQueue;
 use super::char_parts;
@@ -58,8 +58,7 @@ const NO_MERGE: u64 = u64::MAX;
 pub(crate) struct Scratch {
     ids: Vec<u32>,
     prios: Vec<u64>,
-    next: Vec<u32>,
-    prev: Vec<u32>,
+    links: Links,
     heap: BinaryHeap<Reverse<(u64, u32)>>,
     runs: Vec<Run>,
     /// Candidates of very long pieces (see `bucket_queue.rs`).
