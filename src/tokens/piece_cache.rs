@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn keys_hold_the_bytes_zero_padded() {
         for n in 0..=MAX_LEN {
-            let piece: Vec<u8> = (0..n).map(|i| 0xA0 ^ (i as u8 * 37)).collect();
+            let piece: Vec<u8> = (0..n).map(|i| 0xA0 ^ (i as u8).wrapping_mul(37)).collect();
             let mut padded = [0u8; 24];
             padded[..n].copy_from_slice(&piece);
             let expected: Vec<u64> = padded
