@@ -131,21 +131,25 @@ impl Merges {
         ]
     }
 
-    /// Reads what [`Merges::to_arrays`] wrote.
-    pub(crate) fn from_arrays(arrays: [Vec<u32>; 5]) -> Result<Merges, String> {
-        let [slots, filter, byte_ids, flags, unsettled] = arrays;
+    /// Reads what [`Merges::to_arrays`] wrote, the slots as their little-endian bytes (decoded
+    /// straight into buckets: a counter is built without a second copy of its largest table).
+    pub(crate) fn from_arrays(slots: &[u8], arrays: [Vec<u32>; 4]) -> Result<Merges, String> {
+        let [filter, byte_ids, flags, unsettled] = arrays;
         let (&[unique, len], true) = (flags.as_slice(), byte_ids.len() == 256) else {
             return Err("inconsistent merge table".into());
         };
-        let words = SLOT * PER_BUCKET;
-        if slots.is_empty() || slots.len() % words != 0 {
+        let bucket_bytes = 4 * SLOT * PER_BUCKET;
+        if slots.is_empty() || slots.len() % bucket_bytes != 0 {
             return Err("inconsistent merge table".into());
         }
         let slots = slots
-            .chunks_exact(words)
-            .map(|w| {
-                let slot = |k: usize| [w[k], w[k + 1], w[k + 2], w[k + 3]];
-                Bucket([slot(0), slot(4), slot(8), slot(12)])
+            .chunks_exact(bucket_bytes)
+            .map(|bytes| {
+                let mut b = EMPTY_BUCKET;
+                for (word, w) in b.0.iter_mut().flatten().zip(bytes.chunks_exact(4)) {
+                    *word = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                }
+                b
             })
             .collect::<Vec<Bucket>>();
         // A probe ends at a free slot; a table without one would make lookups loop forever.

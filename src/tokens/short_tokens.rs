@@ -89,21 +89,22 @@ impl ShortTokens {
         self.buckets.iter().flat_map(|b| b.0).flatten().collect()
     }
 
-    /// Reads what [`ShortTokens::to_u32s`] wrote.
-    pub(crate) fn from_u32s(words: &[u32]) -> Result<ShortTokens, String> {
-        let per_bucket = 4 * PER_BUCKET;
-        let buckets: Vec<Bucket> = words
-            .chunks_exact(per_bucket)
+    /// Reads what [`ShortTokens::to_u32s`] wrote, as its little-endian bytes (decoded straight
+    /// into buckets, without an intermediate copy).
+    pub(crate) fn from_le_bytes(bytes: &[u8]) -> Result<ShortTokens, String> {
+        let bucket_bytes = 16 * PER_BUCKET;
+        let buckets: Vec<Bucket> = bytes
+            .chunks_exact(bucket_bytes)
             .map(|c| {
                 let mut b = Bucket::default();
-                for (slot, w) in b.0.iter_mut().zip(c.chunks_exact(4)) {
-                    slot.copy_from_slice(w);
+                for (word, w) in b.0.iter_mut().flatten().zip(c.chunks_exact(4)) {
+                    *word = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
                 }
                 b
             })
             .collect();
         let free = buckets.iter().flat_map(|b| b.0).any(|s| s[2] == 0);
-        if words.is_empty() || words.len() % per_bucket != 0 || !free {
+        if bytes.is_empty() || bytes.len() % bucket_bytes != 0 || !free {
             return Err("inconsistent short-token table".into());
         }
         Ok(ShortTokens { buckets })
@@ -127,13 +128,18 @@ mod tests {
             .enumerate()
             .map(|(id, w)| (w.as_slice(), id as u32, hash(w)))
             .collect();
-        let table = ShortTokens::from_u32s(&ShortTokens::new(&tokens).to_u32s()).unwrap();
+        let bytes: Vec<u8> = ShortTokens::new(&tokens)
+            .to_u32s()
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        let table = ShortTokens::from_le_bytes(&bytes).unwrap();
         for &(bytes, id, h) in &tokens {
             assert_eq!(table.get(bytes, h), Some(id), "{bytes:?}");
         }
         for absent in [&b"t500"[..], b"b", b"a\0\0", b"exactly"] {
             assert_eq!(table.get(absent, hash(absent)), None, "{absent:?}");
         }
-        assert!(ShortTokens::from_u32s(&[1, 2, 3]).is_err());
+        assert!(ShortTokens::from_le_bytes(&[1, 2, 3]).is_err());
     }
 }

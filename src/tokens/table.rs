@@ -347,11 +347,13 @@ impl Tables {
         let offsets = r.words()?;
         let ids = r.words()?;
         let slots = r.words()?;
-        let short = ShortTokens::from_u32s(&r.words()?)?;
+        let short = ShortTokens::from_le_bytes(r.raw_words()?)?;
         let filter = BitFilter::from_u32s(&r.words()?).ok_or("inconsistent token filter")?;
         let blob = r.bytes()?;
-        let merges =
-            Merges::from_arrays([r.words()?, r.words()?, r.words()?, r.words()?, r.words()?])?;
+        let merges = Merges::from_arrays(
+            r.raw_words()?,
+            [r.words()?, r.words()?, r.words()?, r.words()?],
+        )?;
         let chars = CharParts::from_arrays(r.words()?, &r.words()?)?;
         let seams = Seams::from_u32s(&r.words()?)?;
         let special_ids = r.words()?;
@@ -414,8 +416,8 @@ struct Reader<'a> {
     rest: &'a [u8],
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         if self.rest.len() < n {
             return Err("truncated table".into());
         }
@@ -430,12 +432,17 @@ impl Reader<'_> {
     }
 
     fn words(&mut self) -> Result<Vec<u32>, String> {
-        let n = self.len()?;
-        let raw = self.take(n.checked_mul(4).ok_or("truncated table")?)?;
-        Ok(raw
+        Ok(self
+            .raw_words()?
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect())
+    }
+
+    /// The next array of words as its little-endian bytes.
+    fn raw_words(&mut self) -> Result<&'a [u8], String> {
+        let n = self.len()?;
+        self.take(n.checked_mul(4).ok_or("truncated table")?)
     }
 
     fn bytes(&mut self) -> Result<Vec<u8>, String> {

@@ -168,12 +168,21 @@ impl Table {
         let mut seen: HashMap<&[u8], u16> = HashMap::new();
         let mut index = Vec::with_capacity(flat.len() / BLOCK);
         let mut blocks = Vec::new();
+        let mut previous: Option<(&[u8], u16)> = None;
         for chunk in flat.chunks(BLOCK) {
-            let next = u16::try_from(seen.len()).unwrap_or(u16::MAX);
-            let id = *seen.entry(chunk).or_insert_with(|| {
-                blocks.extend_from_slice(chunk);
-                next
-            });
+            // Most blocks repeat the one before (the unassigned planes above all), and
+            // comparing with it is cheaper than hashing.
+            let id = match previous {
+                Some((p, id)) if p == chunk => id,
+                _ => {
+                    let next = u16::try_from(seen.len()).unwrap_or(u16::MAX);
+                    *seen.entry(chunk).or_insert_with(|| {
+                        blocks.extend_from_slice(chunk);
+                        next
+                    })
+                }
+            };
+            previous = Some((chunk, id));
             index.push(id);
         }
         Table {
