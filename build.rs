@@ -20,6 +20,9 @@ mod seams;
 #[path = "src/tokens/short_tokens.rs"]
 mod short_tokens;
 #[allow(dead_code)]
+#[path = "src/tokens/slot_table.rs"]
+mod slot_table;
+#[allow(dead_code)]
 #[path = "src/tokens/table.rs"]
 mod table;
 #[allow(dead_code)]
@@ -53,6 +56,7 @@ fn main() -> Result<(), String> {
     println!("cargo:rerun-if-changed=src/tokens/bit_filter.rs");
     println!("cargo:rerun-if-changed=src/tokens/seams.rs");
     println!("cargo:rerun-if-changed=src/tokens/short_tokens.rs");
+    println!("cargo:rerun-if-changed=src/tokens/slot_table.rs");
     println!("cargo:rerun-if-changed=build.rs");
     Ok(())
 }

@@ -25,19 +25,8 @@
 use std::collections::HashMap;
 
 use super::bit_filter::BitFilter;
-use super::table::{EMPTY, K};
-
-/// Words per slot of the packed hash table: left, right, priority, new id.
-const SLOT: usize = 4;
-/// Slots per bucket: one 64-byte cache line.
-const PER_BUCKET: usize = 4;
-
-/// Four slots in one cache line; a lookup starts at the first slot of its bucket.
-#[derive(Debug, Clone, Copy)]
-#[repr(C, align(64))]
-struct Bucket([[u32; SLOT]; PER_BUCKET]);
-
-const EMPTY_BUCKET: Bucket = Bucket([[EMPTY; SLOT]; PER_BUCKET]);
+use super::slot_table::SlotTable;
+use super::table::K;
 
 /// One merge: `left` followed by `right` becomes `new_id`; lower `priority` merges first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,11 +42,9 @@ pub(crate) struct Merge {
 pub(crate) struct Merges {
     /// Number of merges.
     pub(crate) len: usize,
-    /// Open-addressing table keyed by [`hash_pair`], filled to at most 70%: linear probing
-    /// from the first slot of the key's bucket (wrapping around); a slot whose left id is
-    /// [`EMPTY`] is free. Keeping the pair in the slot and starting at a cache line makes most
-    /// lookups one cache line, in half the memory of a table filled to 50%.
-    slots: Vec<Bucket>,
+    /// `[left, right, priority, new id]` keyed by [`hash_pair`] (`slot_table.rs`): keeping
+    /// the pair in the slot makes most lookups one cache line.
+    slots: SlotTable,
     /// The pairs in `slots`.
     filter: BitFilter,
     /// Id of each single byte (`EMPTY` when the vocabulary lacks it).
@@ -79,33 +66,17 @@ pub(crate) fn hash_pair(left: u32, right: u32) -> u64 {
     h ^ (h >> 29)
 }
 
-/// The bucket a hash starts in, of `buckets` (the low 32 bits scaled, so that any count of
-/// buckets works and the filter's high bits stay independent).
-#[inline]
-pub(crate) fn bucket_of(hash: u64, buckets: usize) -> usize {
-    (((hash & 0xFFFF_FFFF) * buckets as u64) >> 32) as usize
-}
-
 impl Merges {
     /// Indexes `list` (in priority order). A pair listed twice keeps its first (lowest
     /// priority) entry, as Hugging Face does. `order` is `None` to compute it.
     pub(crate) fn new(list: &[Merge], byte_ids: Vec<u32>, order: Option<Order>) -> Merges {
-        let buckets = (list.len() * 10 / 7 / PER_BUCKET + 1).max(1);
-        let mut slots = vec![EMPTY_BUCKET; buckets];
-        let total = buckets * PER_BUCKET;
+        let mut slots = SlotTable::for_keys(list.len());
         for m in list {
-            let mut i = bucket_of(hash_pair(m.left, m.right), buckets) * PER_BUCKET;
-            loop {
-                let s = &mut slots[i / PER_BUCKET].0[i % PER_BUCKET];
-                if s[0] == EMPTY {
-                    *s = [m.left, m.right, m.priority, m.new_id];
-                    break;
-                }
-                if s[0] == m.left && s[1] == m.right {
-                    break;
-                }
-                i = if i + 1 == total { 0 } else { i + 1 };
-            }
+            slots.insert(
+                hash_pair(m.left, m.right),
+                [m.left, m.right, m.priority, m.new_id],
+                |s| s[0] == m.left && s[1] == m.right,
+            );
         }
         let (unique_products, unsettled) = order.unwrap_or_else(|| order_of(list));
         let filter = BitFilter::new(list.iter().map(|m| hash_pair(m.left, m.right)));
@@ -123,7 +94,7 @@ impl Merges {
     /// the byte ids, `[unique_products, len]` and the unsettled products.
     pub(crate) fn to_arrays(&self) -> [Vec<u32>; 5] {
         [
-            self.slots.iter().flat_map(|b| b.0).flatten().collect(),
+            self.slots.to_u32s(),
             self.filter.to_u32s(),
             self.byte_ids.clone(),
             vec![u32::from(self.unique_products), self.len as u32],
@@ -138,24 +109,9 @@ impl Merges {
         let (&[unique, len], true) = (flags.as_slice(), byte_ids.len() == 256) else {
             return Err("inconsistent merge table".into());
         };
-        let bucket_bytes = 4 * SLOT * PER_BUCKET;
-        if slots.is_empty() || slots.len() % bucket_bytes != 0 {
-            return Err("inconsistent merge table".into());
-        }
-        let slots = slots
-            .chunks_exact(bucket_bytes)
-            .map(|bytes| {
-                let mut b = EMPTY_BUCKET;
-                for (word, w) in b.0.iter_mut().flatten().zip(bytes.chunks_exact(4)) {
-                    *word = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-                }
-                b
-            })
-            .collect::<Vec<Bucket>>();
         // A probe ends at a free slot; a table without one would make lookups loop forever.
-        if !slots.iter().any(|b| b.0.iter().any(|s| s[0] == EMPTY)) {
-            return Err("the merge table has no free slot".into());
-        }
+        let slots = SlotTable::from_le_bytes(slots)
+            .ok_or("inconsistent merge table, or one without a free slot")?;
         Ok(Merges {
             len: len as usize,
             slots,
@@ -181,20 +137,9 @@ impl Merges {
         if !self.filter.may_contain(hash) {
             return None;
         }
-        let buckets = self.slots.len();
-        let mut b = bucket_of(hash, buckets);
-        // Every table has a free slot (it is at most 70% full), so the probe ends.
-        loop {
-            for s in &self.slots.get(b)?.0 {
-                if s[0] == EMPTY {
-                    return None;
-                }
-                if s[0] == left && s[1] == right {
-                    return Some((s[2], s[3]));
-                }
-            }
-            b = if b + 1 == buckets { 0 } else { b + 1 };
-        }
+        self.slots
+            .find(hash, |s| s[0] == left && s[1] == right)
+            .map(|s| (s[2], s[3]))
     }
 }
 

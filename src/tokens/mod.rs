@@ -30,6 +30,7 @@ mod pretokenize;
 pub mod scan;
 mod seams;
 mod short_tokens;
+mod slot_table;
 mod specials;
 mod split_regex;
 mod table;
