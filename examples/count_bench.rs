@@ -27,16 +27,15 @@ use chatctx::tokens::{BpeCounter, TokenCounter, Vocabulary};
 use peers::Corpus;
 use unicode_normalization::UnicodeNormalization;
 
-/// Median seconds of `runs` passes of `counter` over the chunks, the thread's piece cache
-/// emptied before each, and the total.
-fn time_cold(runs: usize, chunks: &[String], counter: &dyn TokenCounter) -> (f64, usize) {
+/// Median seconds of `runs` timed calls of `pass` (each after an untimed `setup`), and the
+/// total the last one returned.
+fn median_secs(runs: usize, setup: impl Fn(), pass: impl Fn() -> usize) -> (f64, usize) {
     let mut total = 0;
     let mut secs: Vec<f64> = (0..runs)
         .map(|_| {
-            BpeCounter::clear_thread_cache();
+            setup();
             let t = Instant::now();
-            total = chunks.iter().map(|c| counter.count(black_box(c))).sum();
-            black_box(total);
+            total = black_box(pass());
             t.elapsed().as_secs_f64()
         })
         .collect();
@@ -44,19 +43,24 @@ fn time_cold(runs: usize, chunks: &[String], counter: &dyn TokenCounter) -> (f64
     (secs[secs.len() / 2], total)
 }
 
-/// Median seconds of `runs` passes of `count` over the chunks, and the total it returned.
+/// Median seconds of `runs` passes of `counter` over the chunks, the thread's piece cache
+/// emptied before each, and the total.
+fn time_cold(runs: usize, chunks: &[String], counter: &dyn TokenCounter) -> (f64, usize) {
+    median_secs(runs, BpeCounter::clear_thread_cache, || {
+        chunks.iter().map(|c| counter.count(black_box(c))).sum()
+    })
+}
+
+/// Median seconds of `runs` passes of `count` over the chunks (after an untimed one), and the
+/// total it returned.
 fn time(runs: usize, chunks: &[String], count: &dyn Fn(&str) -> usize) -> (f64, usize) {
     let total: usize = chunks.iter().map(|c| count(c)).sum();
-    let mut secs: Vec<f64> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            let n: usize = chunks.iter().map(|c| count(black_box(c))).sum();
-            black_box(n);
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    secs.sort_by(f64::total_cmp);
-    (secs[secs.len() / 2], total)
+    let (secs, _) = median_secs(
+        runs,
+        || {},
+        || chunks.iter().map(|c| count(black_box(c))).sum(),
+    );
+    (secs, total)
 }
 
 fn main() {
