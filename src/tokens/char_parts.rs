@@ -13,7 +13,18 @@
 //!
 //! The table holds every such character of the Basic Multilingual Plane (U+0080 to U+FFFF)
 //! that ends in at most three parts, for use at the start of a piece or after another
-//! non-ASCII character (the left neighbours `outer` considers). It is built only when every
+//! non-ASCII character (the left neighbours `outer` considers).
+//!
+//! Some characters miss only because of a few merges on their left. In Qwen2.5's vocabulary,
+//! the token `し` + the first two bytes of a hiragana (`E3 81`) comes before `て`, `が` and
+//! `た` are built, so those are not whole after `し`, but are after any other character. Such a
+//! character is held *conditionally*, with the last parts its left neighbour must not have:
+//! every part `x` that ends the left input of a merge crossing its left edge below `inner`
+//! (a filter of `(x, character)` pairs; a false hit only gives up the table). Next to a table
+//! character whose last part `x` is allowed, the part on the left of the edge ends with `x`
+//! until something crosses the edge, so no crossing merge below `inner` can happen, and the
+//! argument above holds. After a character not in the table, its left neighbour is unknown,
+//! and a conditional character starts as bytes. It is built only when every
 //! token is produced by one merge (so priorities are unique per pair and ties are between
 //! equal pairs). It is a dense array indexed by code point, so Chinese text touches a few
 //! ten kilobytes of it, which stay in the CPU cache.
@@ -23,7 +34,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use super::merges::{Merge, Merges};
+use super::bit_filter::BitFilter;
+use super::merges::{hash_pair, Merge, Merges};
 use super::table::EMPTY;
 
 /// First code point of the table.
@@ -32,6 +44,14 @@ const FIRST: u32 = 0x80;
 const SPAN: usize = 0x1_0000 - FIRST as usize;
 /// Marks an entry that refers to `multi` (the low bits index it) instead of being one part.
 const MULTI: u32 = 1 << 31;
+/// Marks a conditional entry (see the module docs).
+const CONDITIONAL: u32 = 1 << 30;
+/// The `left` of [`CharParts::get_after`] at the start of a piece.
+pub(crate) const START: u32 = EMPTY - 1;
+/// Bits of filter per forbidden `(left part, character)` pair.
+const BITS_PER_PAIR: usize = 16;
+/// A character is not held conditionally when more merges than this cross its left edge early.
+const MAX_FORBIDDEN: usize = 16;
 
 /// Characters and the parts they always reduce to.
 #[derive(Debug, Clone, Default)]
@@ -41,6 +61,9 @@ pub(crate) struct CharParts {
     dense: Vec<u32>,
     /// Characters of two or three parts ([`EMPTY`]-padded).
     multi: Vec<[u32; 3]>,
+    /// `(last part of the left neighbour, code point)` pairs where a conditional character is
+    /// not whole.
+    forbidden: BitFilter,
 }
 
 /// The code point of the two- or three-byte UTF-8 character at the start of `bytes`, with its
@@ -56,25 +79,38 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<(u32, usize)> {
 }
 
 impl CharParts {
-    /// The serialized form: the dense array, then the multi-part entries flattened.
-    pub(crate) fn to_arrays(&self) -> [Vec<u32>; 2] {
+    /// The serialized form: the dense array, the multi-part entries flattened, and the filter
+    /// of forbidden left parts.
+    pub(crate) fn to_arrays(&self) -> [Vec<u32>; 3] {
         [
             self.dense.clone(),
             self.multi.iter().flatten().copied().collect(),
+            self.forbidden.to_u32s(),
         ]
     }
 
     /// Reads what [`CharParts::to_arrays`] wrote.
-    pub(crate) fn from_arrays(dense: Vec<u32>, multi: &[u32]) -> Result<CharParts, String> {
+    pub(crate) fn from_arrays(
+        dense: Vec<u32>,
+        multi: &[u32],
+        forbidden: &[u32],
+    ) -> Result<CharParts, String> {
         let multi: Vec<[u32; 3]> = multi.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
         let consistent = (dense.is_empty() || dense.len() == SPAN)
-            && dense
-                .iter()
-                .all(|&v| v == EMPTY || v & MULTI == 0 || ((v & !MULTI) as usize) < multi.len());
-        if !consistent {
-            return Err("inconsistent character table".into());
+            && dense.iter().all(|&v| {
+                v == EMPTY
+                    || v & MULTI == 0
+                    || ((v & !(MULTI | CONDITIONAL)) as usize) < multi.len()
+            });
+        let forbidden = BitFilter::from_u32s(forbidden);
+        match forbidden {
+            Some(forbidden) if consistent => Ok(CharParts {
+                dense,
+                multi,
+                forbidden,
+            }),
+            _ => Err("inconsistent character table".into()),
         }
-        Ok(CharParts { dense, multi })
     }
 
     /// Number of characters in the table.
@@ -96,17 +132,35 @@ impl CharParts {
         (firsts, lasts)
     }
 
-    /// The parts of the character with code point `code`, if it is in the table.
-    #[inline]
+    /// The parts of the character with code point `code`, if it is in the table (held
+    /// conditionally or not).
     pub(crate) fn get(&self, code: u32) -> Option<&[u32]> {
+        self.get_after(code, START)
+    }
+
+    /// The parts of the character with code point `code` when it follows a character whose
+    /// last part is `left` ([`START`] at the start of a piece, [`EMPTY`] after a character
+    /// not in the table), if it is in the table and whole there.
+    #[inline]
+    pub(crate) fn get_after(&self, code: u32, left: u32) -> Option<&[u32]> {
         let i = code.checked_sub(FIRST)? as usize;
         let v = self.dense.get(i)?;
         if *v == EMPTY {
-            None
-        } else if v & MULTI == 0 {
+            return None;
+        }
+        if v & CONDITIONAL != 0
+            && (left == EMPTY
+                || (left != START && self.forbidden.may_contain(hash_pair(left, code))))
+        {
+            return None;
+        }
+        if v & MULTI == 0 {
             Some(std::slice::from_ref(v))
         } else {
-            self.multi.get((v & !MULTI) as usize).map(|m| m.as_slice())
+            // Unused parts are `EMPTY` (callers stop at the first).
+            self.multi
+                .get((v & !(MULTI | CONDITIONAL)) as usize)
+                .map(|m| m.as_slice())
         }
     }
 
@@ -125,6 +179,7 @@ impl CharParts {
         let mut table = CharParts {
             dense: vec![EMPTY; SPAN],
             multi: Vec::new(),
+            forbidden: BitFilter::default(),
         };
         // A part next to a whole character starts (on its right) or ends (on its left) on a
         // character boundary; merges with any other neighbour cannot touch `c`'s edges. The
@@ -145,15 +200,27 @@ impl CharParts {
                 .is_some_and(|&b| (0x80..0xC0).contains(&b))
         };
         let mut first_as_left: HashMap<u32, u32> = HashMap::new();
-        let mut first_as_right: HashMap<u32, u32> = HashMap::new();
+        // Right input -> (priority, left input) of the merges that may cross a left edge.
+        let mut as_right: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
         for m in list {
             if starts_char(&m.right) {
                 first_as_left.entry(m.left).or_insert(m.priority);
             }
             if ends_multibyte(&m.left) {
-                first_as_right.entry(m.right).or_insert(m.priority);
+                as_right
+                    .entry(m.right)
+                    .or_default()
+                    .push((m.priority, m.left));
             }
         }
+        // The parts a left input may end with: its suffix tokens of up to three bytes.
+        let ends_of = |left: u32| -> Vec<u32> {
+            let bytes = bytes_of.get(&left).copied().unwrap_or_default();
+            (1..=bytes.len().min(3))
+                .filter_map(|k| lookup(&bytes[bytes.len() - k..]))
+                .collect()
+        };
+        let mut forbidden = Vec::new();
         let chars: BTreeSet<char> = (FIRST..0x1_0000).filter_map(char::from_u32).collect();
         let mut buf = [0u8; 4];
         for c in chars {
@@ -161,33 +228,51 @@ impl CharParts {
             let Some((parts, inner)) = isolated(merges, bytes) else {
                 continue;
             };
+            // Nothing to gain when the bytes do not merge at all.
+            let Some(inner) = inner else { continue };
             let mut outer = u32::MAX;
+            // The merges crossing the left edge before `inner`.
+            let mut early = Vec::new();
             for i in 0..bytes.len() {
                 if let Some(id) = lookup(&bytes[i..]) {
                     outer = outer.min(first_as_left.get(&id).copied().unwrap_or(u32::MAX));
                 }
                 if let Some(id) = lookup(&bytes[..=i]) {
-                    outer = outer.min(first_as_right.get(&id).copied().unwrap_or(u32::MAX));
+                    let crossing = as_right.get(&id).map_or(&[][..], Vec::as_slice);
+                    early.extend(crossing.iter().filter(|(p, _)| *p <= inner));
                 }
             }
-            // Nothing to gain when the bytes do not merge at all.
-            if !inner.is_some_and(|inner| inner < outer) {
+            if inner >= outer || early.len() > MAX_FORBIDDEN {
                 continue;
             }
-            let slot = &mut table.dense[(u32::from(c) - FIRST) as usize];
+            let code = u32::from(c);
+            let conditional = if early.is_empty() { 0 } else { CONDITIONAL };
+            for (_, left) in early {
+                forbidden.extend(ends_of(left).into_iter().map(|x| hash_pair(x, code)));
+            }
+            let slot = &mut table.dense[(code - FIRST) as usize];
             match parts.as_slice() {
-                [one] if one & MULTI == 0 => *slot = *one,
+                // A conditional character is always a `multi` entry: the dense entry keeps
+                // the flag, and `get_after` hands out the parts without it.
+                [one] if conditional == 0 && one & (MULTI | CONDITIONAL) == 0 => *slot = *one,
+                [a] if a & (MULTI | CONDITIONAL) == 0 => {
+                    *slot = MULTI | conditional | table.multi.len() as u32;
+                    table.multi.push([*a, EMPTY, EMPTY]);
+                }
                 [a, b] => {
-                    *slot = MULTI | table.multi.len() as u32;
+                    *slot = MULTI | conditional | table.multi.len() as u32;
                     table.multi.push([*a, *b, EMPTY]);
                 }
                 [a, b, c] => {
-                    *slot = MULTI | table.multi.len() as u32;
+                    *slot = MULTI | conditional | table.multi.len() as u32;
                     table.multi.push([*a, *b, *c]);
                 }
                 _ => {}
             }
         }
+        forbidden.sort_unstable();
+        forbidden.dedup();
+        table.forbidden = BitFilter::with_bits_per_key(forbidden.into_iter(), BITS_PER_PAIR);
         table
     }
 }
