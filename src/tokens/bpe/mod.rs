@@ -65,8 +65,10 @@ pub(crate) struct Scratch {
     queue: BucketQueue,
     /// One priority's candidate positions, taken from `queue`.
     batch: Vec<u32>,
-    /// Where the current piece may be cut (see `seams.rs`).
+    /// Where the current piece may be cut (see `seams.rs`): the first `cut_count` entries
+    /// (the vector only grows, so that a cut is stored without a branch).
     cuts: Vec<Cut>,
+    cut_count: usize,
     /// The parts of one side of a cut piece.
     side: Vec<u32>,
     /// Piece -> token count.
@@ -81,7 +83,7 @@ impl Scratch {
 }
 
 /// A seam no merge crosses: the index of the first part after it, and of its first byte.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Cut {
     part: u32,
     byte: u32,
@@ -139,7 +141,11 @@ fn count_uncached(t: &Tables, owner: u32, hash: u64, piece: &[u8], s: &mut Scrat
 /// `whole` (the piece's hash), a piece without seams is first looked up whole.
 fn merge(t: &Tables, owner: u32, piece: &[u8], whole: Option<u64>, s: &mut Scratch) -> usize {
     s.ids.clear();
-    s.cuts.clear();
+    // At most one cut per byte, plus a slot written past the last one.
+    if s.cuts.len() <= piece.len() {
+        s.cuts.resize(piece.len() + 1, Cut::default());
+    }
+    let mut cuts = 0;
     let mut runs = 0;
     let mut i = 0;
     // The last part of the previous character when it came from the character table.
@@ -155,11 +161,16 @@ fn merge(t: &Tables, owner: u32, piece: &[u8], whole: Option<u64>, s: &mut Scrat
                 });
             if let Some((parts, len)) = found {
                 let first = parts.first().copied().unwrap_or(EMPTY);
-                if last_part != EMPTY && !t.seams.crossable(last_part, first) {
-                    s.cuts.push(Cut {
-                        part: s.ids.len() as u32,
-                        byte: i as u32,
-                    });
+                if last_part != EMPTY {
+                    // Written always, kept when the seam cannot be crossed: a seam is cut
+                    // about half the time, too often to branch on.
+                    if let Some(slot) = s.cuts.get_mut(cuts) {
+                        *slot = Cut {
+                            part: s.ids.len() as u32,
+                            byte: i as u32,
+                        };
+                    }
+                    cuts += usize::from(!t.seams.crossable(last_part, first));
                 }
                 for &id in parts.iter().take_while(|&&id| id != EMPTY) {
                     runs += usize::from(s.ids.last() != Some(&id));
@@ -184,7 +195,8 @@ fn merge(t: &Tables, owner: u32, piece: &[u8], whole: Option<u64>, s: &mut Scrat
         runs += usize::from(s.ids.last() != Some(&id));
         s.ids.push(id);
     }
-    if !s.cuts.is_empty() {
+    s.cut_count = cuts;
+    if cuts > 0 {
         return count_sides(t, owner, piece, s);
     }
     if whole.is_some_and(|hash| t.lookup_hashed(piece, hash).is_some()) {
@@ -211,8 +223,8 @@ fn count_sides(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch) -> usize {
     };
     let mut total = 0;
     let mut from = Cut { part: 0, byte: 0 };
-    for k in 0..=s.cuts.len() {
-        let to = s.cuts.get(k).copied().unwrap_or(end);
+    for k in 0..=s.cut_count {
+        let to = if k < s.cut_count { s.cuts[k] } else { end };
         let (parts, bytes) = (from.part as usize..to.part as usize, from.byte..to.byte);
         total += if parts.len() == 1 {
             1
@@ -316,12 +328,12 @@ mod tests {
             let t = v.build().tables;
             let mut s = Scratch::default();
             let n = merge(&t, 1, clause, None, &mut s);
-            assert!(s.cuts.len() >= 3, "{v}: {} cuts", s.cuts.len());
+            assert!(s.cut_count >= 3, "{v}: {} cuts", s.cut_count);
             let mut uncut = t.clone();
             uncut.seams = crate::tokens::seams::Seams::default();
             let mut s2 = Scratch::default();
             assert_eq!(n, merge(&uncut, 2, clause, None, &mut s2), "{v}");
-            assert!(s2.cuts.is_empty());
+            assert_eq!(s2.cut_count, 0);
         }
     }
 
