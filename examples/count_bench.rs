@@ -6,14 +6,19 @@
 //! ```
 //!
 //! Without files it uses the fixture corpus (`fixtures/tokens/corpus/*.jsonl`, plus all of it
-//! as `mixed`) and the worst cases (`one-letter-100k`, `spaces-1m`, `random-letters-100k`). A `.jsonl` file holds one JSON string per line; any other file is one text.
-//! Each timing is the median of N (default 5) single-threaded passes over the corpus, after
-//! one warm-up pass. chatctx keeps a per-thread cache of short pieces, which the warm-up pass
-//! fills; with `--cold` the cache is emptied before each pass (not timed), as when a text is
-//! counted for the first time. Peers: tiktoken-rs (Qwen via `CoreBPE::new` with the Qwen ranks and
-//! pattern, fed NFC text), bpe-openai, and Hugging Face `tokenizers` (DeepSeek-V3).
-//! `exact=yes` means chatctx's total equals every peer's total on that corpus (a peer that
-//! panics on an input is reported as `panicked` and left out of the comparison).
+//! as `mixed`) and the worst cases (`one-letter-100k`, `spaces-1m`, `random-letters-100k`). A
+//! `.jsonl` file holds one JSON string per line; any other file is one text.
+//!
+//! The counters are timed in N (default 5) rounds; a round runs every counter in turn, one
+//! untimed pass over the corpus and then one timed pass (single-threaded), so that a noisy
+//! machine slows all of them alike while each is timed with its own tables in the CPU caches. A ratio is the median over the rounds of peer time /
+//! chatctx time, and MB/s comes from chatctx's median pass. chatctx keeps a per-thread cache of
+//! short pieces, which the warm-up pass fills; with `--cold` the cache is emptied before each
+//! of chatctx's passes (not timed), as when a text is counted for the first time. Peers:
+//! tiktoken-rs (Qwen via `CoreBPE::new` with the Qwen ranks and pattern, fed NFC text),
+//! bpe-openai, and Hugging Face `tokenizers` (DeepSeek-V3). `exact=yes` means chatctx's total
+//! equals every peer's total on that corpus (a peer that panics on an input is reported as
+//! `panicked` and left out of the comparison).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -27,40 +32,42 @@ use chatctx::tokens::{BpeCounter, TokenCounter, Vocabulary};
 use peers::Corpus;
 use unicode_normalization::UnicodeNormalization;
 
-/// Median seconds of `runs` timed calls of `pass` (each after an untimed `setup`), and the
-/// total the last one returned.
-fn median_secs(runs: usize, setup: impl Fn(), pass: impl Fn() -> usize) -> (f64, usize) {
-    let mut total = 0;
-    let mut secs: Vec<f64> = (0..runs)
-        .map(|_| {
-            setup();
-            let t = Instant::now();
-            total = black_box(pass());
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    secs.sort_by(f64::total_cmp);
-    (secs[secs.len() / 2], total)
+/// One contender: a name and how it counts a text.
+struct Contender<'a> {
+    name: &'static str,
+    count: Box<dyn Fn(&str) -> usize + 'a>,
+    /// The text it is fed (Qwen's peers get NFC text).
+    chunks: &'a [String],
+    /// Run before each timed pass, untimed.
+    setup: fn(),
 }
 
-/// Median seconds of `runs` passes of `counter` over the chunks, the thread's piece cache
-/// emptied before each, and the total.
-fn time_cold(runs: usize, chunks: &[String], counter: &dyn TokenCounter) -> (f64, usize) {
-    median_secs(runs, BpeCounter::clear_thread_cache, || {
-        chunks.iter().map(|c| counter.count(black_box(c))).sum()
-    })
+/// A peer contender, fed `chunks`.
+fn peer<'a>(
+    name: &'static str,
+    chunks: &'a [String],
+    count: Box<dyn Fn(&str) -> usize + 'a>,
+) -> Contender<'a> {
+    Contender {
+        name,
+        count,
+        chunks,
+        setup: || {},
+    }
 }
 
-/// Median seconds of `runs` passes of `count` over the chunks (after an untimed one), and the
-/// total it returned.
-fn time(runs: usize, chunks: &[String], count: &dyn Fn(&str) -> usize) -> (f64, usize) {
-    let total: usize = chunks.iter().map(|c| count(c)).sum();
-    let (secs, _) = median_secs(
-        runs,
-        || {},
-        || chunks.iter().map(|c| count(black_box(c))).sum(),
-    );
-    (secs, total)
+/// Seconds of one pass of `c` over its chunks, and the total.
+fn pass(c: &Contender<'_>) -> (f64, usize) {
+    (c.setup)();
+    let t = Instant::now();
+    let total: usize = c.chunks.iter().map(|s| (c.count)(black_box(s))).sum();
+    (t.elapsed().as_secs_f64(), black_box(total))
+}
+
+/// The median of `xs` (not empty).
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
 }
 
 fn main() {
@@ -100,13 +107,19 @@ fn main() {
 
 fn report(runs: usize, cold: bool, corpora: &[Corpus]) {
     let cache = if cold {
-        "chatctx's piece cache empty at the start of each pass"
+        "chatctx's piece cache emptied before each of its passes"
     } else {
         "chatctx's piece cache warm"
     };
     println!(
-        "# median of {runs} single-threaded passes ({cache}); ratio = peer time / chatctx time"
+        "# {runs} interleaved rounds of single-threaded passes ({cache}); ratio = median over rounds of peer time / chatctx time"
     );
+    let no_setup: fn() = || {};
+    let ours_setup: fn() = if cold {
+        BpeCounter::clear_thread_cache
+    } else {
+        no_setup
+    };
     for v in Vocabulary::ALL {
         let ours = v.counter();
         let tiktoken = peers::tiktoken(v);
@@ -114,52 +127,87 @@ fn report(runs: usize, cold: bool, corpora: &[Corpus]) {
         let hf = peers::hf(v);
         let nfc = matches!(v, Vocabulary::Qwen25 | Vocabulary::Qwen35);
         for corpus in corpora {
-            let mb = corpus.bytes() as f64 / 1e6;
-            let (t_ours, n_ours) = if cold {
-                time_cold(runs, &corpus.chunks, ours.as_ref())
-            } else {
-                time(runs, &corpus.chunks, &|s| ours.count(s))
-            };
             let peer_text: Vec<String> = if nfc {
                 corpus.chunks.iter().map(|c| c.nfc().collect()).collect()
             } else {
                 corpus.chunks.clone()
             };
-            let mut line = format!(
-                "{} {} chatctx={:.0}MB/s",
-                corpus.name,
-                v.name(),
-                mb / t_ours
-            );
-            let mut exact = true;
-            let mut peer = |name: &str, count: &dyn Fn(&str) -> usize| {
-                // A peer may panic on an input (tiktoken-rs's regex overflows its backtracking
-                // stack on 1 MB of spaces with o200k): report it instead of stopping.
-                let quiet = std::panic::take_hook();
-                std::panic::set_hook(Box::new(|_| {}));
-                let timed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    time(runs, &peer_text, count)
-                }));
-                std::panic::set_hook(quiet);
-                match timed {
-                    Ok((t, n)) => {
-                        exact &= n == n_ours;
-                        line.push_str(&format!(" chatctx/{name}={:.1}x", t / t_ours));
-                    }
-                    Err(_) => line.push_str(&format!(" chatctx/{name}=panicked")),
-                }
-            };
+            let mut contenders = vec![Contender {
+                name: "chatctx",
+                count: Box::new(|s| ours.count(s)),
+                chunks: &corpus.chunks,
+                setup: ours_setup,
+            }];
             if let Some(t) = &tiktoken {
-                peer("tiktoken-rs", &|s| t.encode_ordinary(s).len());
+                contenders.push(peer(
+                    "tiktoken-rs",
+                    &peer_text,
+                    Box::new(|s| t.encode_ordinary(s).len()),
+                ));
             }
             if let Some(t) = bpe_openai {
-                peer("bpe-openai", &|s| t.count(s));
+                contenders.push(peer("bpe-openai", &peer_text, Box::new(|s| t.count(s))));
             }
             if let Some(t) = &hf {
-                peer("tokenizers", &|s| peers::hf_count(t, s));
+                contenders.push(peer(
+                    "tokenizers",
+                    &peer_text,
+                    Box::new(|s| peers::hf_count(t, s)),
+                ));
             }
-            let exact = if exact { "yes" } else { "no" };
-            println!("{line} exact={exact}");
+            println!(
+                "{}",
+                compare(runs, &corpus.name, v, &contenders, corpus.bytes())
+            );
         }
     }
+}
+
+/// Times `contenders` (chatctx first) in `runs` interleaved rounds and formats the line.
+fn compare(
+    runs: usize,
+    corpus: &str,
+    v: Vocabulary,
+    contenders: &[Contender<'_>],
+    bytes: usize,
+) -> String {
+    // A peer may panic on an input (tiktoken-rs's regex overflows its backtracking stack on
+    // 1 MB of spaces with o200k): its warm-up pass finds out, and it is reported instead.
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let totals: Vec<Option<usize>> = contenders
+        .iter()
+        .map(|c| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pass(c).1)).ok())
+        .collect();
+    std::panic::set_hook(quiet);
+    let mut secs: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
+    for _ in 0..runs {
+        for (i, c) in contenders.iter().enumerate() {
+            if totals[i].is_some() {
+                // An untimed pass first, so that each counter is timed with its own tables
+                // in the CPU caches, not the previous counter's.
+                pass(c);
+                secs[i].push(pass(c).0);
+            }
+        }
+    }
+    let ours = &secs[0];
+    let mut line = format!(
+        "{corpus} {} chatctx={:.0}MB/s",
+        v.name(),
+        bytes as f64 / 1e6 / median(ours.clone())
+    );
+    let mut exact = true;
+    for (i, c) in contenders.iter().enumerate().skip(1) {
+        match totals[i] {
+            Some(n) => {
+                exact &= Some(n) == totals[0];
+                let ratios = secs[i].iter().zip(ours).map(|(p, o)| p / o).collect();
+                line.push_str(&format!(" chatctx/{}={:.1}x", c.name, median(ratios)));
+            }
+            None => line.push_str(&format!(" chatctx/{}=panicked", c.name)),
+        }
+    }
+    let exact = if exact { "yes" } else { "no" };
+    format!("{line} exact={exact}")
 }
