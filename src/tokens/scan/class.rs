@@ -8,8 +8,8 @@
 //! Any other source of Unicode data (a different crate, a different Unicode version) would
 //! disagree with the reference on newly assigned code points. So the class table is built,
 //! once and lazily, from the very classes `regex-syntax` gives for `\p{L}`, `\p{Lu}`, `\s`, ...
-//! `regex-syntax` is already in the dependency tree (through `fancy-regex` and `tiktoken-rs`),
-//! so this adds no crate. Building the table takes about a millisecond, once per process.
+//! `regex-syntax` is already in the dependency tree (through `fancy-regex`, which runs the
+//! patterns of user-loaded vocabularies, as it does inside tiktoken-rs), so this adds no crate. Building the table takes about a millisecond, once per process.
 //!
 //! The table is two-level: the code point's high bits select a 64-entry block, and identical
 //! blocks are shared (all of U+4E00..U+9FFF is one block), which keeps it at about 60 KB.
