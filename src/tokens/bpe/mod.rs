@@ -320,6 +320,32 @@ mod tests {
         }
     }
 
+    /// Qwen2.5 merges `し` with the first two bytes of a hiragana before it builds `て`, so
+    /// `て` is whole after any table character but `し` (`char_parts.rs`), and unknown after a
+    /// character outside the table.
+    #[test]
+    fn conditional_characters_follow_their_left_neighbour() {
+        let t = Vocabulary::Qwen25.build().tables;
+        let part = |c: char| t.chars.get(u32::from(c)).unwrap()[0];
+        let te = u32::from('て');
+        assert!(t.chars.get_after(te, part('し')).is_none());
+        assert!(t.chars.get_after(te, part('の')).is_some());
+        assert!(t.chars.get_after(te, char_parts::START).is_some());
+        assert!(t.chars.get_after(te, EMPTY).is_none());
+        assert!(t.chars.get_after(u32::from('中'), EMPTY).is_some());
+        let mut s = Scratch::default();
+        for text in ["しています", "のてがみ", "てがみ"] {
+            let p = text.as_bytes();
+            let mut without = t.clone();
+            without.chars = char_parts::CharParts::default();
+            assert_eq!(
+                count_uncached(&t, 1, hash_bytes(p), p, &mut s),
+                count_uncached(&without, 2, hash_bytes(p), p, &mut s),
+                "{text}"
+            );
+        }
+    }
+
     /// Chinese clauses are cut at seams (`seams.rs`), and the cuts never change a count.
     #[test]
     fn chinese_clauses_are_cut_at_seams() {
