@@ -1,8 +1,16 @@
-//! Speed ratios of chatctx's exact counters against the peer tokenizers, one line per corpus
-//! and vocabulary, with whether the counts agree.
+//! Speed ratios of chatctx's exact counters against the peer tokenizers, with whether the
+//! counts agree.
 //!
 //! ```text
 //! cargo run --release --example count_bench -- [--runs N] [--cold] [corpus files...]
+//! ```
+//!
+//! While it measures, it prints chatctx's speed on each corpus and vocabulary as comment lines
+//! (`# english-chat cl100k_base chatctx=146MB/s`); it ends with one line per corpus and
+//! vocabulary:
+//!
+//! ```text
+//! english-chat cl100k_base chatctx/tiktoken-rs=7.9x chatctx/bpe-openai=4.6x exact=yes
 //! ```
 //!
 //! Without files it uses the fixture corpus (`fixtures/tokens/corpus/*.jsonl`, plus all of it
@@ -11,8 +19,9 @@
 //!
 //! The counters are timed in N (default 5) rounds; a round runs every counter in turn, one
 //! untimed pass over the corpus and then one timed pass (single-threaded), so that a noisy
-//! machine slows all of them alike while each is timed with its own tables in the CPU caches. A ratio is the median over the rounds of peer time /
-//! chatctx time, and MB/s comes from chatctx's median pass. chatctx keeps a per-thread cache of
+//! machine slows all of them alike while each is timed with its own tables in the CPU caches.
+//! A ratio is the median over the rounds of peer time / chatctx time, and MB/s comes from
+//! chatctx's median pass. chatctx keeps a per-thread cache of
 //! short pieces, which the warm-up pass fills; with `--cold` the cache is emptied before each
 //! of chatctx's passes (not timed), as when a text is counted for the first time. Peers:
 //! tiktoken-rs (Qwen via `CoreBPE::new` with the Qwen ranks and pattern, fed NFC text),
@@ -120,6 +129,7 @@ fn report(runs: usize, cold: bool, corpora: &[Corpus]) {
     } else {
         no_setup
     };
+    let mut results = Vec::new();
     for v in Vocabulary::ALL {
         let ours = v.counter();
         let tiktoken = peers::tiktoken(v);
@@ -155,22 +165,19 @@ fn report(runs: usize, cold: bool, corpora: &[Corpus]) {
                     Box::new(|s| peers::hf_count(t, s)),
                 ));
             }
-            println!(
-                "{}",
-                compare(runs, &corpus.name, v, &contenders, corpus.bytes())
-            );
+            let (speed, ratios) = compare(runs, &contenders, corpus.bytes());
+            println!("# {} {} chatctx={speed:.0}MB/s", corpus.name, v.name());
+            results.push(format!("{} {} {ratios}", corpus.name, v.name()));
         }
+    }
+    for line in results {
+        println!("{line}");
     }
 }
 
-/// Times `contenders` (chatctx first) in `runs` interleaved rounds and formats the line.
-fn compare(
-    runs: usize,
-    corpus: &str,
-    v: Vocabulary,
-    contenders: &[Contender<'_>],
-    bytes: usize,
-) -> String {
+/// Times `contenders` (chatctx first) in `runs` interleaved rounds: chatctx's MB/s, and the
+/// ratios and exactness as the end of a result line.
+fn compare(runs: usize, contenders: &[Contender<'_>], bytes: usize) -> (f64, String) {
     // A peer may panic on an input (tiktoken-rs's regex overflows its backtracking stack on
     // 1 MB of spaces with o200k): its warm-up pass finds out, and it is reported instead.
     let quiet = std::panic::take_hook();
@@ -192,22 +199,19 @@ fn compare(
         }
     }
     let ours = &secs[0];
-    let mut line = format!(
-        "{corpus} {} chatctx={:.0}MB/s",
-        v.name(),
-        bytes as f64 / 1e6 / median(ours.clone())
-    );
+    let speed = bytes as f64 / 1e6 / median(ours.clone());
+    let mut line = String::new();
     let mut exact = true;
     for (i, c) in contenders.iter().enumerate().skip(1) {
         match totals[i] {
             Some(n) => {
                 exact &= Some(n) == totals[0];
                 let ratios = secs[i].iter().zip(ours).map(|(p, o)| p / o).collect();
-                line.push_str(&format!(" chatctx/{}={:.1}x", c.name, median(ratios)));
+                line.push_str(&format!("chatctx/{}={:.1}x ", c.name, median(ratios)));
             }
-            None => line.push_str(&format!(" chatctx/{}=panicked", c.name)),
+            None => line.push_str(&format!("chatctx/{}=panicked ", c.name)),
         }
     }
     let exact = if exact { "yes" } else { "no" };
-    format!("{line} exact={exact}")
+    (speed, format!("{line}exact={exact}"))
 }
