@@ -13,7 +13,10 @@
 //!
 //! The table holds every such character of the Basic Multilingual Plane (U+0080 to U+FFFF)
 //! that ends in at most three parts, for use at the start of a piece or after another
-//! non-ASCII character (the left neighbours `outer` considers).
+//! non-ASCII character (the left neighbours `outer` considers). It is built only when every
+//! token is produced by one merge (so priorities are unique per pair and ties are between
+//! equal pairs). It is a dense array indexed by code point, so Chinese text touches a few
+//! ten kilobytes of it, which stay in the CPU cache.
 //!
 //! Some characters miss only because of a few merges on their left. In Qwen2.5's vocabulary,
 //! the token `し` + the first two bytes of a hiragana (`E3 81`) comes before `て`, `が` and
@@ -24,10 +27,7 @@
 //! character whose last part `x` is allowed, the part on the left of the edge ends with `x`
 //! until something crosses the edge, so no crossing merge below `inner` can happen, and the
 //! argument above holds. After a character not in the table, its left neighbour is unknown,
-//! and a conditional character starts as bytes. It is built only when every
-//! token is produced by one merge (so priorities are unique per pair and ties are between
-//! equal pairs). It is a dense array indexed by code point, so Chinese text touches a few
-//! ten kilobytes of it, which stay in the CPU cache.
+//! and a conditional character starts as bytes.
 //!
 //! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
 //! paths.
