@@ -29,6 +29,12 @@
 //! argument above holds. After a character not in the table, its left neighbour is unknown,
 //! and a conditional character starts as bytes.
 //!
+//! The right edge works the same way with the right neighbour's first character, which is
+//! read from the text: Qwen2.5 has tokens of a lone continuation byte and a character, such
+//! as `82` + `数`, which come before `も` (`E3 82 82`) is built, so `も` is whole except
+//! before `数`. When a merge crossing the right edge early has a right input that does not
+//! start with a whole character, the character stays out of the table.
+//!
 //! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
 //! paths.
 
@@ -44,8 +50,12 @@ const FIRST: u32 = 0x80;
 const SPAN: usize = 0x1_0000 - FIRST as usize;
 /// Marks an entry that refers to `multi` (the low bits index it) instead of being one part.
 const MULTI: u32 = 1 << 31;
-/// Marks a conditional entry (see the module docs).
+/// Marks an entry conditional on its left neighbour (see the module docs).
 const CONDITIONAL: u32 = 1 << 30;
+/// Marks an entry conditional on its right neighbour.
+const CONDITIONAL_RIGHT: u32 = 1 << 29;
+/// The flag bits of an entry.
+const FLAGS: u32 = MULTI | CONDITIONAL | CONDITIONAL_RIGHT;
 /// The `left` of [`CharParts::get_after`] at the start of a piece.
 pub(crate) const START: u32 = EMPTY - 1;
 /// Bits of filter per forbidden `(left part, character)` pair.
@@ -64,6 +74,22 @@ pub(crate) struct CharParts {
     /// `(last part of the left neighbour, code point)` pairs where a conditional character is
     /// not whole.
     forbidden: BitFilter,
+    /// `(code point, code point of the right neighbour)` pairs where a character conditional
+    /// on its right neighbour is not whole.
+    forbidden_right: BitFilter,
+}
+
+/// The code point of the first character of UTF-8 `bytes` (`None` when it is cut off).
+#[inline]
+fn first_code(bytes: &[u8]) -> Option<u32> {
+    let b0 = *bytes.first()?;
+    let cont = |i: usize| bytes.get(i).map(|&b| u32::from(b & 0x3F));
+    Some(match b0 {
+        0..=0x7F => u32::from(b0),
+        0xC0..=0xDF => (u32::from(b0 & 0x1F) << 6) | cont(1)?,
+        0xE0..=0xEF => (u32::from(b0 & 0x0F) << 12) | (cont(1)? << 6) | cont(2)?,
+        _ => (u32::from(b0 & 0x07) << 18) | (cont(1)? << 12) | (cont(2)? << 6) | cont(3)?,
+    })
 }
 
 /// The code point of the two- or three-byte UTF-8 character at the start of `bytes`, with its
@@ -79,13 +105,14 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<(u32, usize)> {
 }
 
 impl CharParts {
-    /// The serialized form: the dense array, the multi-part entries flattened, and the filter
-    /// of forbidden left parts.
-    pub(crate) fn to_arrays(&self) -> [Vec<u32>; 3] {
+    /// The serialized form: the dense array, the multi-part entries flattened, and the filters
+    /// of forbidden left parts and right neighbours.
+    pub(crate) fn to_arrays(&self) -> [Vec<u32>; 4] {
         [
             self.dense.clone(),
             self.multi.iter().flatten().copied().collect(),
             self.forbidden.to_u32s(),
+            self.forbidden_right.to_u32s(),
         ]
     }
 
@@ -94,20 +121,23 @@ impl CharParts {
         dense: Vec<u32>,
         multi: &[u32],
         forbidden: &[u32],
+        forbidden_right: &[u32],
     ) -> Result<CharParts, String> {
         let multi: Vec<[u32; 3]> = multi.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
         let consistent = (dense.is_empty() || dense.len() == SPAN)
-            && dense.iter().all(|&v| {
-                v == EMPTY
-                    || v & MULTI == 0
-                    || ((v & !(MULTI | CONDITIONAL)) as usize) < multi.len()
-            });
-        let forbidden = BitFilter::from_u32s(forbidden);
-        match forbidden {
-            Some(forbidden) if consistent => Ok(CharParts {
+            && dense
+                .iter()
+                .all(|&v| v == EMPTY || v & MULTI == 0 || ((v & !FLAGS) as usize) < multi.len());
+        let filters = (
+            BitFilter::from_u32s(forbidden),
+            BitFilter::from_u32s(forbidden_right),
+        );
+        match filters {
+            (Some(forbidden), Some(forbidden_right)) if consistent => Ok(CharParts {
                 dense,
                 multi,
                 forbidden,
+                forbidden_right,
             }),
             _ => Err("inconsistent character table".into()),
         }
@@ -135,14 +165,15 @@ impl CharParts {
     /// The parts of the character with code point `code`, if it is in the table (held
     /// conditionally or not).
     pub(crate) fn get(&self, code: u32) -> Option<&[u32]> {
-        self.get_after(code, START)
+        self.get_in(code, START, &[])
     }
 
     /// The parts of the character with code point `code` when it follows a character whose
     /// last part is `left` ([`START`] at the start of a piece, [`EMPTY`] after a character
-    /// not in the table), if it is in the table and whole there.
+    /// not in the table) and comes before the text `after` (to the end of the piece), if it
+    /// is in the table and whole there.
     #[inline]
-    pub(crate) fn get_after(&self, code: u32, left: u32) -> Option<&[u32]> {
+    pub(crate) fn get_in(&self, code: u32, left: u32, after: &[u8]) -> Option<&[u32]> {
         let i = code.checked_sub(FIRST)? as usize;
         let v = self.dense.get(i)?;
         if *v == EMPTY {
@@ -154,13 +185,17 @@ impl CharParts {
         {
             return None;
         }
+        if v & CONDITIONAL_RIGHT != 0 && !after.is_empty() {
+            let next = first_code(after)?;
+            if self.forbidden_right.may_contain(hash_pair(code, next)) {
+                return None;
+            }
+        }
         if v & MULTI == 0 {
             Some(std::slice::from_ref(v))
         } else {
             // Unused parts are `EMPTY` (callers stop at the first).
-            self.multi
-                .get((v & !(MULTI | CONDITIONAL)) as usize)
-                .map(|m| m.as_slice())
+            self.multi.get((v & !FLAGS) as usize).map(|m| m.as_slice())
         }
     }
 
@@ -180,6 +215,7 @@ impl CharParts {
             dense: vec![EMPTY; SPAN],
             multi: Vec::new(),
             forbidden: BitFilter::default(),
+            forbidden_right: BitFilter::default(),
         };
         // A part next to a whole character starts (on its right) or ends (on its left) on a
         // character boundary; merges with any other neighbour cannot touch `c`'s edges. The
@@ -199,12 +235,16 @@ impl CharParts {
                 .and_then(|b| b.last())
                 .is_some_and(|&b| (0x80..0xC0).contains(&b))
         };
-        let mut first_as_left: HashMap<u32, u32> = HashMap::new();
+        // Left input -> (priority, right input) of the merges that may cross a right edge.
+        let mut as_left: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
         // Right input -> (priority, left input) of the merges that may cross a left edge.
         let mut as_right: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
         for m in list {
             if starts_char(&m.right) {
-                first_as_left.entry(m.left).or_insert(m.priority);
+                as_left
+                    .entry(m.left)
+                    .or_default()
+                    .push((m.priority, m.right));
             }
             if ends_multibyte(&m.left) {
                 as_right
@@ -221,6 +261,7 @@ impl CharParts {
                 .collect()
         };
         let mut forbidden = Vec::new();
+        let mut forbidden_right = Vec::new();
         let chars: BTreeSet<char> = (FIRST..0x1_0000).filter_map(char::from_u32).collect();
         let mut buf = [0u8; 4];
         for c in chars {
@@ -230,32 +271,48 @@ impl CharParts {
             };
             // Nothing to gain when the bytes do not merge at all.
             let Some(inner) = inner else { continue };
-            let mut outer = u32::MAX;
-            // The merges crossing the left edge before `inner`.
+            // The merges crossing the left edge and the right edge before `inner`.
             let mut early = Vec::new();
+            let mut early_right = Vec::new();
             for i in 0..bytes.len() {
                 if let Some(id) = lookup(&bytes[i..]) {
-                    outer = outer.min(first_as_left.get(&id).copied().unwrap_or(u32::MAX));
+                    let crossing = as_left.get(&id).map_or(&[][..], Vec::as_slice);
+                    early_right.extend(crossing.iter().filter(|(p, _)| *p <= inner));
                 }
                 if let Some(id) = lookup(&bytes[..=i]) {
                     let crossing = as_right.get(&id).map_or(&[][..], Vec::as_slice);
                     early.extend(crossing.iter().filter(|(p, _)| *p <= inner));
                 }
             }
-            if inner >= outer || early.len() > MAX_FORBIDDEN {
+            // The first character of each early right input, which must not follow `c`.
+            let next: Option<Vec<u32>> = early_right
+                .iter()
+                .map(|(_, right)| {
+                    let bytes = bytes_of.get(right)?;
+                    let code = first_code(bytes)?;
+                    let len = char::from_u32(code)?.len_utf8();
+                    (bytes.len() >= len).then_some(code)
+                })
+                .collect();
+            let Some(next) = next else { continue };
+            if early.len() > MAX_FORBIDDEN || next.len() > MAX_FORBIDDEN {
                 continue;
             }
             let code = u32::from(c);
-            let conditional = if early.is_empty() { 0 } else { CONDITIONAL };
+            let mut conditional = if early.is_empty() { 0 } else { CONDITIONAL };
+            if !next.is_empty() {
+                conditional |= CONDITIONAL_RIGHT;
+            }
             for (_, left) in early {
                 forbidden.extend(ends_of(left).into_iter().map(|x| hash_pair(x, code)));
             }
+            forbidden_right.extend(next.into_iter().map(|n| hash_pair(code, n)));
             let slot = &mut table.dense[(code - FIRST) as usize];
             match parts.as_slice() {
                 // A conditional character is always a `multi` entry: the dense entry keeps
                 // the flag, and `get_after` hands out the parts without it.
-                [one] if conditional == 0 && one & (MULTI | CONDITIONAL) == 0 => *slot = *one,
-                [a] if a & (MULTI | CONDITIONAL) == 0 => {
+                [one] if conditional == 0 && one & FLAGS == 0 => *slot = *one,
+                [a] if a & FLAGS == 0 => {
                     *slot = MULTI | conditional | table.multi.len() as u32;
                     table.multi.push([*a, EMPTY, EMPTY]);
                 }
@@ -270,9 +327,13 @@ impl CharParts {
                 _ => {}
             }
         }
-        forbidden.sort_unstable();
-        forbidden.dedup();
+        for pairs in [&mut forbidden, &mut forbidden_right] {
+            pairs.sort_unstable();
+            pairs.dedup();
+        }
         table.forbidden = BitFilter::with_bits_per_key(forbidden.into_iter(), BITS_PER_PAIR);
+        table.forbidden_right =
+            BitFilter::with_bits_per_key(forbidden_right.into_iter(), BITS_PER_PAIR);
         table
     }
 }

@@ -27,7 +27,7 @@ use super::short_tokens::{self, ShortTokens};
 /// Marks an empty hash slot.
 pub(crate) const EMPTY: u32 = u32::MAX;
 
-const MAGIC: &[u8; 8] = b"CCTOK\x00\x00\x05";
+const MAGIC: &[u8; 8] = b"CCTOK\x00\x00\x06";
 
 /// Multiplier of the FxHash family (rustc's hasher), used for both hash tables.
 pub(crate) const K: u64 = 0xf135_7aea_2e62_a9c5;
@@ -354,7 +354,7 @@ impl Tables {
             r.raw_words()?,
             [r.words()?, r.words()?, r.words()?, r.words()?],
         )?;
-        let chars = CharParts::from_arrays(r.words()?, &r.words()?, &r.words()?)?;
+        let chars = CharParts::from_arrays(r.words()?, &r.words()?, &r.words()?, &r.words()?)?;
         let seams = Seams::from_u32s(&r.words()?)?;
         let special_ids = r.words()?;
         let special_lens = r.words()?;
