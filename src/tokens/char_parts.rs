@@ -26,8 +26,8 @@
 //! (a filter of `(x, character)` pairs; a false hit only gives up the table). Next to a table
 //! character whose last part `x` is allowed, the part on the left of the edge ends with `x`
 //! until something crosses the edge, so no crossing merge below `inner` can happen, and the
-//! argument above holds. After a character not in the table, its left neighbour is unknown,
-//! and a conditional character starts as bytes.
+//! argument above holds. The filter holds the one-byte suffix of every such left input too,
+//! so after a character not in the table the token of its last byte can stand for `x`.
 //!
 //! The right edge works the same way with the right neighbour's first character, which is
 //! read from the text: Qwen2.5 has tokens of a lone continuation byte and a character, such
@@ -169,9 +169,9 @@ impl CharParts {
     }
 
     /// The parts of the character with code point `code` when it follows a character whose
-    /// last part is `left` ([`START`] at the start of a piece, [`EMPTY`] after a character
-    /// not in the table) and comes before the text `after` (to the end of the piece), if it
-    /// is in the table and whole there.
+    /// last part is `left` ([`START`] at the start of a piece; for a character not in the
+    /// table, the token of its last byte, or [`EMPTY`] when unknown) and comes before the text
+    /// `after` (to the end of the piece), if it is in the table and whole there.
     #[inline]
     pub(crate) fn get_in(&self, code: u32, left: u32, after: &[u8]) -> Option<&[u32]> {
         let i = code.checked_sub(FIRST)? as usize;

@@ -156,7 +156,17 @@ fn merge(t: &Tables, owner: u32, piece: &[u8], whole: Option<u64>, s: &mut Scrat
                 .get(i..)
                 .and_then(char_parts::decode)
                 .and_then(|(code, len)| {
-                    let left = if i == 0 { char_parts::START } else { last_part };
+                    // The left neighbour's last part, or for one not in the table the token
+                    // of its last byte, which the part left of the edge ends with too.
+                    let left = match (i, last_part) {
+                        (0, _) => char_parts::START,
+                        (_, EMPTY) => piece
+                            .get(i - 1)
+                            .and_then(|&b| t.merges.byte_ids.get(usize::from(b)))
+                            .copied()
+                            .unwrap_or(EMPTY),
+                        (_, part) => part,
+                    };
                     let after = piece.get(i + len..).unwrap_or_default();
                     Some((t.chars.get_in(code, left, after)?, len))
                 });
@@ -322,8 +332,8 @@ mod tests {
     }
 
     /// Qwen2.5 merges `し` with the first two bytes of a hiragana before it builds `て`, so
-    /// `て` is whole after any table character but `し` (`char_parts.rs`), and unknown after a
-    /// character outside the table; it merges the last byte of `も` with `数` before it builds
+    /// `て` is whole after any table character but `し` (`char_parts.rs`), and after a
+    /// character outside the table unless that ends with `し`'s last byte; it merges the last byte of `も` with `数` before it builds
     /// `も`, so `も` is whole before anything but `数`.
     #[test]
     fn conditional_characters_follow_their_neighbours() {
@@ -334,6 +344,11 @@ mod tests {
         assert!(t.chars.get_in(te, part('の'), &[]).is_some());
         assert!(t.chars.get_in(te, char_parts::START, &[]).is_some());
         assert!(t.chars.get_in(te, EMPTY, &[]).is_none());
+        // After a character not in the table, the token of its last byte stands for it: `し`
+        // ends with byte 97.
+        let byte = |b: u8| t.merges.byte_ids[usize::from(b)];
+        assert!(t.chars.get_in(te, byte(0x97), &[]).is_none());
+        assert!(t.chars.get_in(te, byte(0xAE), &[]).is_some());
         assert!(t.chars.get_in(u32::from('中'), EMPTY, &[]).is_some());
         // `82` + `数` is a token that comes before `も` (`E3 82 82`) is built.
         let mo = u32::from('も');
