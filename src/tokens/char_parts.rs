@@ -32,8 +32,8 @@
 //! The right edge works the same way with the right neighbour's first character, which is
 //! read from the text: Qwen2.5 has tokens of a lone continuation byte and a character, such
 //! as `82` + `数`, which come before `も` (`E3 82 82`) is built, so `も` is whole except
-//! before `数`. When a merge crossing the right edge early has a right input that does not
-//! start with a whole character, the character stays out of the table.
+//! before `数`. A right input that ends inside its first character (a lone lead byte, say)
+//! forbids every neighbour starting with those bytes.
 //!
 //! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
 //! paths.
@@ -58,8 +58,9 @@ const CONDITIONAL_RIGHT: u32 = 1 << 29;
 const FLAGS: u32 = MULTI | CONDITIONAL | CONDITIONAL_RIGHT;
 /// The `left` of [`CharParts::get_after`] at the start of a piece.
 pub(crate) const START: u32 = EMPTY - 1;
-/// Bits of filter per forbidden `(left part, character)` pair.
-const BITS_PER_PAIR: usize = 16;
+/// Bits of filter per forbidden pair: the filters are small (a few thousand pairs), and a
+/// right neighbour takes up to three lookups, so false hits are kept rare (one in 64).
+const BITS_PER_PAIR: usize = 64;
 /// A character is not held conditionally when more merges than this cross its left edge early.
 const MAX_FORBIDDEN: usize = 16;
 
@@ -77,6 +78,14 @@ pub(crate) struct CharParts {
     /// `(code point, code point of the right neighbour)` pairs where a character conditional
     /// on its right neighbour is not whole.
     forbidden_right: BitFilter,
+}
+
+/// The key of a right neighbour starting with `prefix`, a first character cut off after one
+/// to three bytes (code points keep the low 21 bits).
+#[inline]
+fn partial_key(prefix: &[u8]) -> u32 {
+    let byte = |i: usize| u32::from(prefix.get(i).copied().unwrap_or(0));
+    (1 << 31) | ((prefix.len() as u32) << 24) | (byte(0) << 16) | (byte(1) << 8) | byte(2)
 }
 
 /// The code point of the first character of UTF-8 `bytes` (`None` when it is cut off).
@@ -186,8 +195,11 @@ impl CharParts {
             return None;
         }
         if v & CONDITIONAL_RIGHT != 0 && !after.is_empty() {
+            // The right neighbour's first character, and each of its first bytes short of it.
             let next = first_code(after)?;
-            if self.forbidden_right.may_contain(hash_pair(code, next)) {
+            let len = char::from_u32(next).map_or(1, char::len_utf8);
+            let forbidden = |key: u32| self.forbidden_right.may_contain(hash_pair(code, key));
+            if forbidden(next) || (1..len).any(|k| forbidden(partial_key(&after[..k]))) {
                 return None;
             }
         }
@@ -284,14 +296,22 @@ impl CharParts {
                     early.extend(crossing.iter().filter(|(p, _)| *p <= inner));
                 }
             }
-            // The first character of each early right input, which must not follow `c`.
+            // The first character of each early right input, which must not follow `c`, or
+            // the bytes it starts with when the input ends inside that character.
             let next: Option<Vec<u32>> = early_right
                 .iter()
                 .map(|(_, right)| {
                     let bytes = bytes_of.get(right)?;
-                    let code = first_code(bytes)?;
-                    let len = char::from_u32(code)?.len_utf8();
-                    (bytes.len() >= len).then_some(code)
+                    let len = match bytes.first()? {
+                        0..=0x7F => 1,
+                        0xC0..=0xDF => 2,
+                        0xE0..=0xEF => 3,
+                        _ => 4,
+                    };
+                    if bytes.len() < len {
+                        return Some(partial_key(bytes));
+                    }
+                    first_code(bytes)
                 })
                 .collect();
             let Some(next) = next else { continue };
