@@ -350,31 +350,31 @@ mod tests {
         assert!(t.chars.get_in(te, byte(0x97), &[]).is_none());
         assert!(t.chars.get_in(te, byte(0xAE), &[]).is_some());
         assert!(t.chars.get_in(u32::from('中'), EMPTY, &[]).is_some());
-        // `82` + `数` is a token that comes before `も` (`E3 82 82`) is built.
-        let mo = u32::from('も');
-        assert!(t
-            .chars
-            .get_in(mo, char_parts::START, "数".as_bytes())
-            .is_none());
-        assert!(t
-            .chars
-            .get_in(mo, char_parts::START, "のは".as_bytes())
-            .is_some());
-        assert!(t.chars.get_in(mo, char_parts::START, &[]).is_some());
-        // `A4` + the lead byte `ED` comes before `つ` (`E3 81 A4`) is built: `つ` is not whole
-        // before any character starting with `ED`, such as `한`.
-        let tsu = u32::from('つ');
-        assert!(t
-            .chars
-            .get_in(tsu, char_parts::START, "한".as_bytes())
-            .is_none());
-        assert!(t
-            .chars
-            .get_in(tsu, char_parts::START, "の".as_bytes())
-            .is_some());
+        // `82` + `数` is a token that comes before `も` (`E3 82 82`) is built; `A4` + the lead
+        // byte `ED` comes before `つ` (`E3 81 A4`), so `つ` is not whole before any character
+        // starting with `ED`, such as `한`.
+        let whole_before = |c: char, next: &str| {
+            let after = next.as_bytes();
+            t.chars
+                .get_in(u32::from(c), char_parts::START, after)
+                .is_some()
+        };
+        assert!(!whole_before('も', "数"));
+        assert!(whole_before('も', "のは"));
+        assert!(whole_before('も', ""));
+        assert!(!whole_before('つ', "한"));
+        assert!(whole_before('つ', "の"));
         let mut s = Scratch::default();
-        for text in ["しています", "のてがみ", "てがみ", "も数", "もの", "あ数字"]
-        {
+        let texts = [
+            "しています",
+            "のてがみ",
+            "も数",
+            "もの",
+            "あ数字",
+            "つ한국",
+            "つの",
+        ];
+        for text in texts {
             let p = text.as_bytes();
             let mut without = t.clone();
             without.chars = char_parts::CharParts::default();
