@@ -43,23 +43,20 @@ impl Key {
             return None;
         }
         let n = piece.len();
-        let mut words = [0u64; 3];
-        let mut chunks = piece.chunks_exact(8);
-        for (w, c) in words.iter_mut().zip(&mut chunks) {
-            *w = word(c);
-        }
-        let rest = chunks.remainder().len();
-        if rest > 0 {
-            let tail = if n >= 8 {
-                // The last eight bytes, shifted so that the `rest` new ones come first.
-                piece.get(n - 8..).map_or(0, word) >> (8 * (8 - rest))
-            } else {
-                short_word(piece)
-            };
-            if let Some(slot) = words.get_mut(n / 8) {
-                *slot = tail;
-            }
-        }
+        // Each word is built in a register, with fixed indices: a word written into an array
+        // at a computed index goes through the stack, and reading the key back as wider loads
+        // then stalls on store forwarding (a fifth of the time of a cache hit).
+        let at = |i: usize| piece.get(i..i + 8).map_or(0, word);
+        // The word of bytes `from..n` (1 to 7 of them) when `n - from < 8 <= n`: the last
+        // eight bytes, shifted so that the new ones come first.
+        let tail = |from: usize| at(n - 8) >> (8 * (8 - (n - from)));
+        let words = if n < 8 {
+            [short_word(piece), 0, 0]
+        } else if n < 16 {
+            [at(0), if n > 8 { tail(8) } else { 0 }, 0]
+        } else {
+            [at(0), at(8), if n > 16 { tail(16) } else { 0 }]
+        };
         Some(Key {
             words,
             len: n as u16,
