@@ -16,6 +16,8 @@
 //! ASCII never touches it: a `const` table answers bytes below 0x80.
 
 use std::collections::HashMap;
+
+use super::ascii::{self, Range};
 use std::sync::LazyLock;
 
 /// `\p{L}`: any letter.
@@ -88,6 +90,22 @@ const fn ascii_class(b: u8) -> u8 {
         b'\t' | 0x0B | 0x0C | b' ' => WS,
         0x21..=0x2F | 0x3A..=0x40 | 0x5B..=0x60 | 0x7B..=0x7E => PS,
         _ => 0,
+    }
+}
+
+/// The ASCII bytes having one of the `mask` bits as a [`Range`] of letters, or `None` when
+/// the mask takes digits, spaces or punctuation too (or no ASCII byte at all).
+const fn ascii_members(mask: u8) -> Option<Range> {
+    if mask & (N | WS | PS | NL) != 0 {
+        None
+    } else if mask & L != 0 || mask & (UPPER | LOWER) == UPPER | LOWER {
+        Some(ascii::LETTERS)
+    } else if mask & LOWER != 0 {
+        Some(ascii::SMALL)
+    } else if mask & UPPER != 0 {
+        Some(ascii::CAPITALS)
+    } else {
+        None
     }
 }
 
@@ -254,7 +272,11 @@ impl Table {
     /// The end of the run of characters having one of the `mask` bits, starting at `i`.
     #[inline(always)]
     pub(super) fn run_of(&self, b: &[u8], mut i: usize, mask: u8) -> usize {
-        // ASCII a byte at a time and CJK ideographs three bytes at a time, without decoding.
+        // ASCII letters eight at a time, other ASCII a byte at a time and CJK ideographs three
+        // bytes at a time, without decoding.
+        if let Some(range) = ascii_members(mask) {
+            i = range.run_end(b, i);
+        }
         let ideographs = self.ideograph & mask != 0;
         while let Some(&x) = b.get(i) {
             match ASCII.get(usize::from(x)) {
@@ -382,6 +404,22 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where a mask's ASCII bytes are given as a range, the range holds exactly them.
+    #[test]
+    fn ascii_ranges_hold_the_members_of_their_mask() {
+        let mut ranges = 0;
+        for mask in 0..=255u8 {
+            if let Some(range) = ascii_members(mask) {
+                ranges += 1;
+                for x in 0..=255u8 {
+                    let member = x.is_ascii() && ASCII[usize::from(x)] & mask != 0;
+                    assert_eq!(range.has(x), member, "mask {mask:#b}, byte {x:#x}");
+                }
+            }
+        }
+        assert_eq!(ranges, 14, "every mask of letter classes but `M` alone");
+    }
 
     /// The ideograph fast paths are on, and agree with the table on every ideograph and on
     /// the code points around the block.

@@ -22,6 +22,7 @@
 //! `cl100k` (GPT-4), `o200k` (GPT-4o and later), `qwen` (Qwen2.5 and Qwen3.5) and `deepseek`
 //! (DeepSeek-V3). `class` holds the Unicode character classes they share.
 
+mod ascii;
 mod cl100k;
 mod class;
 mod deepseek;
