@@ -78,6 +78,35 @@ impl Range {
     }
 }
 
+/// The end of the piece starting at `p` when it is an ASCII word with at most one ASCII
+/// prefix byte, followed by ASCII or by the end of the text: the letter alternative
+/// `[^\r\n\p{L}\p{N}]?\p{L}+` of cl100k and Qwen (and Qwen3.5's `[\p{L}\p{M}]+`), which no
+/// other alternative before it can match there. `None` sends everything else to the full
+/// scanner: an apostrophe (it may start a contraction), a prefix not followed by a letter, and
+/// a word followed by a byte of a multi-byte character (a letter or mark that may extend it).
+#[inline(always)]
+pub(super) fn prefixed_word_end(b: &[u8], p: usize) -> Option<usize> {
+    let &x = b.get(p)?;
+    let start = if LETTERS.has(x) {
+        p
+    } else if is_prefix(x) && b.get(p + 1).is_some_and(|&y| LETTERS.has(y)) {
+        p + 1
+    } else {
+        return None;
+    };
+    let end = LETTERS.run_end(b, start + 1);
+    match b.get(end) {
+        Some(y) if !y.is_ascii() => None,
+        _ => Some(end),
+    }
+}
+
+/// An ASCII byte of `[^\r\n\p{L}\p{N}]` other than the apostrophe.
+#[inline(always)]
+fn is_prefix(x: u8) -> bool {
+    x.is_ascii() && !x.is_ascii_alphanumeric() && !matches!(x, b'\r' | b'\n' | b'\'')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,11 +18,22 @@
 //! "whitespace up to the end of the text" ahead of `\s*[\r\n]`: a trailing `"\n  "` is one
 //! piece here, while o200k splits it after the line break.
 
+use super::ascii;
 use super::class::{Table, L, N, NL};
 
-/// The end of the piece starting at `p` (`p < b.len()`).
-#[inline]
+/// The end of the piece starting at `p` (`p < b.len()`): plain ASCII words inline, anything
+/// else out of line.
+#[inline(always)]
 pub(super) fn piece_end(t: &Table, b: &[u8], p: usize) -> usize {
+    match ascii::prefixed_word_end(b, p) {
+        Some(end) => end,
+        None => any_piece_end(t, b, p),
+    }
+}
+
+/// [`piece_end`] for any piece.
+#[inline(never)]
+fn any_piece_end(t: &Table, b: &[u8], p: usize) -> usize {
     let c0 = t.at(b, p);
     // '(?i:[sdmt]|ll|ve|re)
     let n = t.contraction(b, p);

@@ -99,7 +99,7 @@ fn letters(t: &Table, b: &[u8], p: usize, c0: Ch) -> Option<usize> {
 /// an optional ASCII prefix (`[^\r\n\p{L}\p{N}]`), followed by an ASCII byte other than an
 /// apostrophe (so no contraction and no letter can extend it). For such a word both letter
 /// alternatives end after the lower-case run. `None` sends anything else to the general scan.
-#[inline]
+#[inline(always)]
 fn ascii_word_end(b: &[u8], p: usize) -> Option<usize> {
     let &x = b.get(p)?;
     let s = if x.is_ascii_alphabetic() {
@@ -118,12 +118,19 @@ fn ascii_word_end(b: &[u8], p: usize) -> Option<usize> {
     }
 }
 
-/// The end of the piece starting at `p` (`p < b.len()`).
-#[inline]
+/// The end of the piece starting at `p` (`p < b.len()`): plain ASCII words inline, anything
+/// else out of line.
+#[inline(always)]
 pub(super) fn piece_end(t: &Table, b: &[u8], p: usize) -> usize {
-    if let Some(end) = ascii_word_end(b, p) {
-        return end;
+    match ascii_word_end(b, p) {
+        Some(end) => end,
+        None => any_piece_end(t, b, p),
     }
+}
+
+/// [`piece_end`] for any piece.
+#[inline(never)]
+fn any_piece_end(t: &Table, b: &[u8], p: usize) -> usize {
     let c0 = t.at(b, p);
     if c0.is(UPPER | LOWER) || c0.is_prefix() {
         if let Some(end) = letters(t, b, p, c0) {

@@ -19,11 +19,22 @@
 //! alone is the word. Either way the match is the word run starting at the mark, which is
 //! what the code below computes directly.
 
+use super::ascii;
 use super::class::{Table, L, M, N, NL, WS};
 
-/// The end of the piece starting at `p` (`p < b.len()`); `MARKS` selects Qwen3.5.
-#[inline]
+/// The end of the piece starting at `p` (`p < b.len()`); `MARKS` selects Qwen3.5. Plain
+/// ASCII words inline, anything else out of line.
+#[inline(always)]
 pub(super) fn piece_end<const MARKS: bool>(t: &Table, b: &[u8], p: usize) -> usize {
+    match ascii::prefixed_word_end(b, p) {
+        Some(end) => end,
+        None => any_piece_end::<MARKS>(t, b, p),
+    }
+}
+
+/// [`piece_end`] for any piece.
+#[inline(never)]
+fn any_piece_end<const MARKS: bool>(t: &Table, b: &[u8], p: usize) -> usize {
     let word = if MARKS { L | M } else { L };
     let c0 = t.at(b, p);
     // (?i:'s|'t|'re|'ve|'m|'ll|'d)
