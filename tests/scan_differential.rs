@@ -190,6 +190,12 @@ fn tricky_cases() {
         "price: 12345元",
         "    \n    \n",
         "a  \u{3000}中",
+        // Words scanned eight bytes at a time, ending on every offset of a word, at the end of
+        // the text or on a character that may or may not extend them.
+        "abcdefg abcdefgh abcdefghi ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+        " abcdefghé .ABCDEFGHé\u{301} -abcdefghijklmnop\u{301}x 'abcdefghijk' \"Quotedwordsss\"",
+        "eightlet\u{a0}eightlet\u{3000}Sixteen_lettersX\u{1F600}abcdefghijklmnopqrstuvw中",
+        "[abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ]@`{abcdefgh}~\u{7f}abcdefgh",
     ];
     for text in cases {
         check_all(text);
