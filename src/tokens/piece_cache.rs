@@ -74,11 +74,18 @@ impl Key {
     /// The set index of this key for counter `owner`.
     #[inline]
     fn slot(&self, owner: u32) -> usize {
-        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        // Three independent products (odd constants: the golden ratio's and two from
+        // splitmix64), so that the set's address is known one multiply after the key, not
+        // three: most pieces are hits, and a hit waits on this address.
+        const K: [u64; 3] = [
+            0x9e37_79b9_7f4a_7c15,
+            0xbf58_476d_1ce4_e5b9,
+            0x94d0_49bb_1331_11eb,
+        ];
         let [a, b, c] = self.words;
-        let h = (a ^ u64::from(self.len) ^ (u64::from(owner) << 40)).wrapping_mul(K);
-        let h = (h ^ b).wrapping_mul(K);
-        let h = (h ^ c).wrapping_mul(K);
+        let h = (a ^ u64::from(self.len) ^ (u64::from(owner) << 40)).wrapping_mul(K[0])
+            ^ b.wrapping_mul(K[1])
+            ^ c.wrapping_mul(K[2]);
         (h >> 40) as usize & (SETS - 1)
     }
 }
