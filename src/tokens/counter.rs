@@ -117,8 +117,8 @@ impl BpeCounter {
     fn count_normalized(&self, text: &str, limit: usize) -> Option<usize> {
         let mut count = 0usize;
         let mut run = |s: &mut Scratch| {
-            self.pre.for_each_piece(text, |piece| {
-                count += bpe::count_piece(&self.tables, self.id, piece, s);
+            self.pre.for_each_piece(text, |piece, head| {
+                count += bpe::count_piece(&self.tables, self.id, piece, head, s);
                 count <= limit
             });
         };

@@ -63,6 +63,24 @@ impl Key {
         })
     }
 
+    /// The key of `piece`, given `head`: the piece's first eight bytes as a little-endian
+    /// word, with anything after the piece in its high bytes (the text that follows, or
+    /// zeros). A piece of up to eight bytes, most of them, is then `head` masked, without a
+    /// branch on its length: those branches mispredict on every change of word length.
+    #[inline]
+    pub(crate) fn with_head(piece: &[u8], head: u64) -> Option<Key> {
+        let n = piece.len();
+        if n > 8 {
+            return Key::new(piece);
+        }
+        // Keeps the low `n` bytes (none when `n` is 0).
+        let mask = u64::MAX.checked_shr(8 * (8 - n as u32)).unwrap_or(0);
+        Some(Key {
+            words: [head & mask, 0, 0],
+            len: n as u16,
+        })
+    }
+
     /// This key marked as standing for what merging alone gives, which differs from a whole
     /// piece's count when the piece is a token that merging does not rebuild.
     #[inline]
@@ -212,6 +230,28 @@ mod tests {
             let key = Key::new(&piece).unwrap();
             assert_eq!(key.words.as_slice(), expected.as_slice(), "length {n}");
             assert_eq!(key.len as usize, n);
+        }
+    }
+
+    /// A key built from the head word, whatever follows the piece in it, is the key built
+    /// from the piece alone.
+    #[test]
+    fn keys_from_the_head_word_ignore_what_follows() {
+        let text: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(71) | 1).collect();
+        for n in 0..=MAX_LEN {
+            let piece = &text[..n];
+            for next in [0u64, u64::MAX, 0x0123_4567_89ab_cdef] {
+                let head = crate::tokens::scan::head_word(&text, 0);
+                let shifted = if n >= 8 {
+                    head
+                } else {
+                    (head & ((1u64 << (8 * n)) - 1)) | (next << (8 * n))
+                };
+                assert!(
+                    Key::with_head(piece, shifted) == Key::new(piece),
+                    "length {n}"
+                );
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 //! built-in one) use the hand-written linear-time scanners of `tokens::scan`; any other pattern
 //! runs through `fancy-regex`.
 
-use super::scan::{each_piece_bytes, Pattern};
+use super::scan::{each_piece_bytes, head_word, Pattern};
 use super::split_regex::SplitRegex;
 
 /// Cuts text into the pieces BPE works on.
@@ -52,17 +52,19 @@ impl PreTokenizer {
         Ok(PreTokenizer::Sequence(steps))
     }
 
-    /// Calls `f` with the bytes of each piece of `text`, in order; stops early when `f`
-    /// returns `false`.
+    /// Calls `f` with the bytes of each piece of `text` and its head (its first eight bytes
+    /// as a little-endian word, followed by whatever comes after the piece: see
+    /// `scan::head_word`), in order; stops early when `f` returns `false`.
     #[inline]
-    pub(crate) fn for_each_piece(&self, text: &str, mut f: impl FnMut(&[u8]) -> bool) {
+    pub(crate) fn for_each_piece(&self, text: &str, mut f: impl FnMut(&[u8], u64) -> bool) {
+        let mut with_head = |piece: &str| f(piece.as_bytes(), head_word(piece.as_bytes(), 0));
         match self {
             PreTokenizer::Scan(p) => each_piece_bytes(*p, text, f),
             PreTokenizer::Regex(re) => {
-                re.for_each_piece(text, &mut |piece| f(piece.as_bytes()));
+                re.for_each_piece(text, &mut with_head);
             }
             PreTokenizer::Sequence(steps) => {
-                split_all(steps, text, &mut |piece| f(piece.as_bytes()));
+                split_all(steps, text, &mut with_head);
             }
         }
     }

@@ -99,13 +99,21 @@ fn pair(t: &Tables, left: u32, right: u32) -> u64 {
 }
 
 /// The number of tokens BPE turns `piece` into, for the counter with unique id `owner`
-/// (short pieces are remembered per thread and counter, see `piece_cache`).
+/// (short pieces are remembered per thread and counter, see `piece_cache`). `head` is the
+/// piece's first eight bytes as a little-endian word, whatever follows them
+/// ([`Key::with_head`]).
 #[inline]
-pub(crate) fn count_piece(t: &Tables, owner: u32, piece: &[u8], s: &mut Scratch) -> usize {
+pub(crate) fn count_piece(
+    t: &Tables,
+    owner: u32,
+    piece: &[u8],
+    head: u64,
+    s: &mut Scratch,
+) -> usize {
     if piece.len() <= 1 && t.kind == Kind::Ranks {
         return piece.len();
     }
-    let Some(key) = Key::new(piece) else {
+    let Some(key) = Key::with_head(piece, head) else {
         // Long pieces are not cached, and rarely whole tokens (see `count_uncached`).
         if !t.whole_is_merged && t.lookup(piece).is_some() {
             return 1;
@@ -409,7 +417,8 @@ mod tests {
         let t = Vocabulary::O200kBase.build().tables;
         let piece = vec![b'a'; 1 << 20];
         let start = std::time::Instant::now();
-        let n = count_piece(&t, 1, &piece, &mut Scratch::default());
+        let head = crate::tokens::scan::head_word(&piece, 0);
+        let n = count_piece(&t, 1, &piece, head, &mut Scratch::default());
         assert!(n > 0 && n < piece.len());
         assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
     }
