@@ -33,7 +33,7 @@ fn contenders(v: Vocabulary) -> Vec<(String, std::sync::Arc<Count>)> {
     if let Some(t) = peers::tiktoken(v) {
         out.push((
             format!("tiktoken-rs/{v}"),
-            std::sync::Arc::new(Box::new(move |s: &str| t.encode_ordinary(s).len())),
+            std::sync::Arc::new(Box::new(move |s: &str| t.count_ordinary(s))),
         ));
     }
     if let Some(t) = peers::bpe_openai(v) {

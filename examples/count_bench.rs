@@ -152,7 +152,7 @@ fn report(runs: usize, cold: bool, corpora: &[Corpus]) {
                 contenders.push(peer(
                     "tiktoken-rs",
                     &peer_text,
-                    Box::new(|s| t.encode_ordinary(s).len()),
+                    Box::new(|s| t.count_ordinary(s)),
                 ));
             }
             if let Some(t) = bpe_openai {
