@@ -31,6 +31,9 @@ fn text() -> impl Strategy<Value = String> {
         "[a-zA-Z0-9 '.,!?\n\t]{0,200}",
         "[\\p{Han}\\p{Hiragana}，。 a-z0-9]{0,100}",
         "(\\PC|\\s|\\p{M}){0,150}",
+        // ASCII words of every length (scanned eight bytes at a time) against the bytes that
+        // end them or may extend them: apostrophes, prefixes, letters, marks, CJK.
+        "([a-zA-Z]{1,31}|[ '.,!\n(\"/_0-9-]|[éßʰ\u{301}中アſǄ\u{a0}ıİ한]){0,30}",
     ]
 }
 
