@@ -238,10 +238,10 @@ mod tests {
     #[test]
     fn keys_from_the_head_word_ignore_what_follows() {
         let text: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(71) | 1).collect();
+        let head = crate::tokens::scan::head_word(&text, 0);
         for n in 0..=MAX_LEN {
             let piece = &text[..n];
             for next in [0u64, u64::MAX, 0x0123_4567_89ab_cdef] {
-                let head = crate::tokens::scan::head_word(&text, 0);
                 let shifted = if n >= 8 {
                     head
                 } else {

@@ -116,9 +116,9 @@ mod tests {
     #[test]
     fn runs_agree_with_the_byte_test() {
         for range in [LETTERS, SMALL, CAPITALS] {
+            let members: Vec<u8> = (0..=255u8).filter(|&x| range.has(x)).collect();
             for stop in 0..=255u8 {
                 for len in 0..20 {
-                    let members: Vec<u8> = (0..=255u8).filter(|&x| range.has(x)).collect();
                     let b: Vec<u8> = (0..len)
                         .map(|k| members[k * 7 % members.len()])
                         .chain([stop, b'a', b'A'])

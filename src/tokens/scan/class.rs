@@ -16,9 +16,9 @@
 //! ASCII never touches it: a `const` table answers bytes below 0x80.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use super::ascii::{self, Range};
-use std::sync::LazyLock;
 
 /// `\p{L}`: any letter.
 pub(super) const L: u8 = 1;
