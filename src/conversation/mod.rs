@@ -4,12 +4,18 @@
 //! assistant's replies, its tool calls and the tool results that answer them. Policies keep or
 //! drop whole rounds, so a tool result is never separated from its call. A trailing assistant
 //! message with `prefix: true` (DeepSeek) or `partial: true` (Qwen) belongs to the last round.
+//!
+//! Inside a round, the atom is a [`Step`]: an assistant message with tool calls together with
+//! the results answering them, or any other single message. Agent loops put tens of steps in
+//! one round; policies that trim inside a round keep or drop whole steps.
 
 pub mod pin;
 mod round;
+mod step;
 mod transcript;
 
 pub use round::Round;
+pub use step::Step;
 pub use transcript::{ReasoningRetention, Transcript};
 
 use crate::message::{Message, Role};
@@ -37,6 +43,10 @@ use crate::message::{Message, Role};
 pub struct Conversation {
     pinned: Vec<usize>,
     rounds: Vec<Round>,
+    /// The steps of every round, in order.
+    steps: Vec<Step>,
+    /// For each round, the range of its steps in `steps`.
+    round_steps: Vec<std::ops::Range<usize>>,
     len: usize,
 }
 
@@ -48,7 +58,8 @@ impl Conversation {
 
     /// Like [`Conversation::new`], but also pins every message for which `pin` returns true
     /// (a pinned message inside a round stays in that round's range and is kept even when the
-    /// round is dropped).
+    /// round is dropped). Pinning a message of a tool-call [`Step`] pins the whole step, so a
+    /// kept tool result always has its call and a kept call its results.
     pub fn with_pins(messages: &[Message], pin: impl Fn(usize, &Message) -> bool) -> Self {
         let leading = messages
             .iter()
@@ -74,9 +85,21 @@ impl Conversation {
         if start < messages.len() {
             rounds.push(Round::new(start, messages.len()));
         }
+        let mut steps = Vec::new();
+        let mut round_steps = Vec::with_capacity(rounds.len());
+        for round in &rounds {
+            let first = steps.len();
+            step::split_round(messages, round.range(), &mut steps);
+            round_steps.push(first..steps.len());
+        }
+        if pinned.len() > leading {
+            pinned = whole_steps(&pinned, &steps);
+        }
         Conversation {
             pinned,
             rounds,
+            steps,
+            round_steps,
             len: messages.len(),
         }
     }
@@ -110,4 +133,46 @@ impl Conversation {
     pub fn is_pinned(&self, index: usize) -> bool {
         self.pinned.binary_search(&index).is_ok()
     }
+
+    /// The steps of round `round` (an index into [`Conversation::rounds`]), oldest first;
+    /// empty for an index past the last round.
+    pub fn steps(&self, round: usize) -> &[Step] {
+        self.round_steps
+            .get(round)
+            .and_then(|range| self.steps.get(range.clone()))
+            .unwrap_or_default()
+    }
+
+    /// The steps of `round`, a round of this conversation.
+    pub fn steps_in(&self, round: &Round) -> &[Step] {
+        let first = self.steps.partition_point(|step| step.start() < round.start());
+        let end = self.steps.partition_point(|step| step.start() < round.end());
+        self.steps.get(first..end).unwrap_or_default()
+    }
+
+    /// The steps of the newest round.
+    pub fn last_steps(&self) -> &[Step] {
+        self.steps(self.rounds.len().saturating_sub(1))
+    }
+
+    /// The step holding message `index`, if it lies in a round.
+    pub fn step_of(&self, index: usize) -> Option<&Step> {
+        let at = self.steps.partition_point(|step| step.end() <= index);
+        self.steps.get(at).filter(|step| step.start() <= index)
+    }
+}
+
+/// `pinned` (ascending) with every multi-message step that holds a pinned message pinned whole.
+fn whole_steps(pinned: &[usize], steps: &[Step]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::with_capacity(pinned.len());
+    for &index in pinned {
+        let at = steps.partition_point(|step| step.end() <= index);
+        match steps.get(at).filter(|step| step.start() <= index && step.len() > 1) {
+            Some(step) => out.extend(step.range()),
+            None => out.push(index),
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }

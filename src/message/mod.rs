@@ -15,7 +15,7 @@ pub use content::{Content, ContentPart, ImageUrl};
 pub use request::ChatRequest;
 pub use role::Role;
 pub use tool::{FunctionCall, ToolCall};
-pub use validate::validate;
+pub use validate::{validate, validate_request};
 
 use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, SerializeMap, Serializer};

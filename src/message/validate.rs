@@ -53,6 +53,55 @@ pub fn validate(messages: &[Message]) -> Result<()> {
     Ok(())
 }
 
+/// [`validate`], and also that every tool call is answered: a request ready to send has a
+/// `tool` result for each call of its assistant messages, within the call's round (the
+/// providers answer 400 otherwise). Every request a chatctx policy returns from a valid
+/// history passes this check.
+///
+/// ```
+/// use chatctx::message::{validate_request, Message, ToolCall};
+///
+/// let mut call = Message::assistant("");
+/// call.tool_calls = Some(vec![ToolCall::function("call_1", "now", "{}")]);
+/// let mut messages = vec![Message::user("time?"), call];
+/// assert!(validate_request(&messages).is_err());
+/// messages.push(Message::tool("call_1", "12:00"));
+/// assert!(validate_request(&messages).is_ok());
+/// ```
+pub fn validate_request(messages: &[Message]) -> Result<()> {
+    validate(messages)?;
+    // call id -> index of the assistant message making it, for calls still unanswered
+    let mut open: HashMap<&str, usize> = HashMap::new();
+    for (index, message) in messages.iter().enumerate() {
+        match message.role {
+            Role::User => check_answered(&open)?,
+            Role::Assistant => {
+                for call in message.tool_calls.iter().flatten() {
+                    open.insert(call.id.as_str(), index);
+                }
+            }
+            Role::Tool => {
+                if let Some(id) = message.tool_call_id.as_deref() {
+                    open.remove(id);
+                }
+            }
+            _ => {}
+        }
+    }
+    check_answered(&open)
+}
+
+fn check_answered(open: &HashMap<&str, usize>) -> Result<()> {
+    match open.iter().min_by_key(|(id, &index)| (index, *id)) {
+        None => Ok(()),
+        Some((id, &index)) => Err(Error::field(
+            index,
+            "tool_calls",
+            format!("the call {id:?} has no tool result answering it"),
+        )),
+    }
+}
+
 fn check_content(index: usize, message: &Message) -> Result<()> {
     let needs_content = !matches!(message.role, Role::Assistant);
     match &message.content {

@@ -95,6 +95,21 @@ impl ContextPolicy for Chain {
                 .retain(|index| report.kept.binary_search(index).is_ok());
             report.recalled.sort_unstable();
             report.recalled.dedup();
+            // A later stage may edit a message again (clear a capped result): the newest
+            // edit names it.
+            let cleared = original(&next.report.cleared);
+            let capped = original(&next.report.capped);
+            report.capped.retain(|index| cleared.binary_search(index).is_err());
+            report.cleared.retain(|index| capped.binary_search(index).is_err());
+            report.cleared.extend(cleared);
+            report.capped.extend(capped);
+            for list in [&mut report.cleared, &mut report.capped] {
+                list.retain(|index| report.kept.binary_search(index).is_ok());
+                list.sort_unstable();
+                list.dedup();
+            }
+            report.tokens_cleared += next.report.tokens_cleared;
+            report.tokens_capped += next.report.tokens_capped;
             report.summarized.extend(original(&next.report.summarized));
             report.summarized.sort_unstable();
             report.summarizer_ran |= next.report.summarizer_ran;

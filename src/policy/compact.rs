@@ -61,8 +61,13 @@ impl ContextPolicy for Compact {
             ));
         }
         let rounds = input.conversation.rounds();
-        let first = rounds.partition_point(|round| round.start() < from);
-        let start = rounds.get(first).map_or(n, |round| round.start());
+        // The round holding the cut point; the cut may lie between two steps of a round.
+        let first = rounds.partition_point(|round| round.end() <= from);
+        let start = match rounds.get(first) {
+            Some(round) if round.start() < from => from,
+            Some(round) => round.start(),
+            None => n,
+        };
         let current = Selection::keep(view.keep_from(start));
         if view.count(&current) <= usable {
             return Ok(view.finish(&self.name(), current));
@@ -75,12 +80,24 @@ impl ContextPolicy for Compact {
             Err(Error::DoesNotFit { .. }) => view.fit_suffix(remaining, None)?,
             Err(other) => return Err(other),
         };
-        let new_start = selection
-            .kept
+        let kept = &selection.kept;
+        let mut new_start = kept
             .iter()
             .copied()
             .find(|&index| !input.conversation.is_pinned(index) || index >= start)
             .unwrap_or(n);
+        // Only the newest steps of a round were kept: the cut lies at the first of them.
+        let opens_a_trimmed_round = rounds
+            .iter()
+            .any(|round| round.start() == new_start && round.len() > 1)
+            && kept.binary_search(&(new_start + 1)).is_err();
+        if opens_a_trimmed_round {
+            new_start = kept
+                .iter()
+                .copied()
+                .find(|&index| index > new_start && !input.conversation.is_pinned(index))
+                .unwrap_or(n);
+        }
         state.compact_from = Some(new_start);
         Ok(view.finish(&self.name(), selection))
     }

@@ -8,9 +8,18 @@
 //! plus the newest rounds ([`Recall`]). Policies compose with [`Chain`], and a
 //! [`PolicySpec`] builds any of them from a CLI string such as `last-rounds:8+token-budget`.
 //!
-//! Every policy counts tokens only through a [`PromptCounter`], keeps or drops *whole* rounds
-//! (a tool result never loses its call), always keeps the pinned messages and the last round,
-//! and returns an [`Outcome`]: the messages to send and a serializable [`Report`].
+//! Agent loops put most of their tokens inside one round: tens of model calls, each an
+//! assistant message with tool calls and results of thousands of tokens. [`ClearTools`]
+//! replaces old tool results by placeholders, [`Cap`] cuts one oversized message to its ends,
+//! and the budget policies keep the newest whole *steps* (see
+//! [`crate::conversation::Step`]) of a last round too large to send whole.
+//!
+//! Every policy counts tokens only through a [`PromptCounter`], keeps or drops whole rounds
+//! and, inside the last round, whole steps (a tool result never loses its call, nor a call
+//! its result), always keeps the pinned messages, the request that opens the last round and
+//! its newest step, and returns an [`Outcome`]: the messages to send and a serializable
+//! [`Report`]. A message is sent unchanged unless the report lists it as `cleared` or
+//! `capped`.
 //!
 //! ```
 //! use chatctx::conversation::Conversation;
@@ -51,7 +60,9 @@
 //! # }
 //! ```
 
+mod cap;
 mod chain;
+mod clear_tools;
 mod compact;
 mod last_rounds;
 mod pass_through;
@@ -65,7 +76,9 @@ mod token_budget;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub use cap::Cap;
 pub use chain::Chain;
+pub use clear_tools::ClearTools;
 pub use compact::Compact;
 pub use last_rounds::LastRounds;
 pub use pass_through::PassThrough;
@@ -85,8 +98,10 @@ use crate::template::PromptCounter;
 
 /// Decides which messages of a conversation's history go into the next request.
 ///
-/// Implementations must keep the pinned messages and the whole last round, keep messages in
-/// their original order and unchanged, and never split a round. The trait is object safe:
+/// Implementations must keep the pinned messages, the message that opens the last round and
+/// the last round's newest step, keep messages in their original order, never split a step,
+/// and send every message unchanged except the placeholders and cuts their report lists
+/// (`cleared`, `capped`). The trait is object safe:
 /// `Box<dyn ContextPolicy>` is how a [`PolicySpec`] hands out policies.
 ///
 /// A three-line policy that sends the history unchanged:

@@ -124,6 +124,10 @@ impl ContextPolicy for Recall {
         };
         // The pinned messages and the last round, or DoesNotFit.
         let mandatory = view.fit_suffix(std::slice::from_ref(last), None)?;
+        if mandatory.kept != view.keep_from(last.start()) {
+            // Only the newest steps of the last round fit: no room for anything older.
+            return Ok(view.finish(&name, mandatory));
+        }
         let query = input
             .messages
             .iter()
@@ -150,12 +154,12 @@ impl ContextPolicy for Recall {
         for hit in &hits {
             if hit.score > self.min_score && Recall::matches(hit, older) {
                 if let Some(round) = older.get(hit.round) {
-                    fill.take(hit.round, view.free_tokens(round));
+                    fill.take(hit.round, view.free_tokens(round.range()));
                 }
             }
         }
         for (position, round) in older.iter().enumerate().rev() {
-            if !fill.chosen.contains(&position) && !fill.take(position, view.free_tokens(round)) {
+            if !fill.chosen.contains(&position) && !fill.take(position, view.free_tokens(round.range())) {
                 break;
             }
         }

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 /// What a policy did: the tokens before and after, and the fate of every history message.
 ///
 /// Indices refer to the history the policy was given. Every index is in exactly one of
-/// `kept`, `dropped` and `summarized`. The CLI writes the report as JSON.
+/// `kept`, `dropped` and `summarized`; a kept message is sent unchanged unless it is listed in
+/// `cleared` (replaced by a placeholder) or `capped` (cut). The CLI writes the report as JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// The policy, as its spec spells it (e.g. `token-budget`).
@@ -26,6 +27,21 @@ pub struct Report {
     /// (a subset of `kept`, older than the recent rounds sent), ascending.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recalled: Vec<usize>,
+    /// History messages sent as a placeholder instead ([`super::ClearTools`]): old tool
+    /// results, and with `clear_inputs` the calls that made them (a subset of `kept`),
+    /// ascending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleared: Vec<usize>,
+    /// Prompt tokens saved by the placeholders of `cleared`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tokens_cleared: usize,
+    /// History messages sent cut to their first and last parts ([`super::Cap`]; a subset of
+    /// `kept`), ascending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capped: Vec<usize>,
+    /// Prompt tokens saved by cutting the messages of `capped`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tokens_capped: usize,
     /// Whether a summarizer was called for this request.
     pub summarizer_ran: bool,
     /// Why the summarizer's result was not used, if it was called and failed.
@@ -45,4 +61,8 @@ impl Report {
     pub fn saved(&self) -> usize {
         self.tokens_before.saturating_sub(self.tokens_after)
     }
+}
+
+fn is_zero(value: &usize) -> bool {
+    *value == 0
 }

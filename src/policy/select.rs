@@ -1,10 +1,29 @@
 //! The shared machinery of the policies: counting a selection, building the messages to send,
 //! fitting the newest whole rounds into a budget, and writing the report.
 
+use std::collections::BTreeMap;
+
 use super::{Input, Outcome, Report};
-use crate::conversation::Round;
+use crate::conversation::{Round, Step};
 use crate::error::{Error, Result};
 use crate::message::{Message, Role};
+
+/// How a sent message differs from its history message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EditKind {
+    /// An old tool result replaced by a placeholder ([`super::ClearTools`]).
+    Cleared,
+    /// An oversized message cut to its first and last parts ([`super::Cap`]).
+    Capped,
+}
+
+/// A history message sent altered, and the tokens that saves.
+#[derive(Debug, Clone)]
+pub(crate) struct Edit {
+    pub(crate) message: Message,
+    pub(crate) kind: EditKind,
+    pub(crate) saved: usize,
+}
 
 /// Which history messages a policy sends, and what stands in for the others.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +39,8 @@ pub(crate) struct Selection {
     pub(crate) summarizer_ran: bool,
     pub(crate) summarizer_error: Option<String>,
     pub(crate) summarizer_tokens: Option<u64>,
+    /// Kept history indices sent altered, with what is sent instead.
+    pub(crate) edits: BTreeMap<usize, Edit>,
 }
 
 impl Selection {
@@ -62,20 +83,42 @@ impl<'a> View<'a> {
         })
     }
 
-    /// Tokens of the messages of `round` that are not pinned (pinned ones are sent anyway).
-    pub(crate) fn free_tokens(&self, round: &Round) -> usize {
-        round
-            .range()
+    /// Tokens of `message` standing in for history message `index` inside a prompt.
+    pub(crate) fn tokens_of(&self, message: &Message, index: usize) -> usize {
+        self.input
+            .counter
+            .message_tokens(message, index >= self.last_user)
+    }
+
+    /// Tokens of the messages of `range` (a round or a step) that are not pinned (pinned ones
+    /// are sent anyway).
+    pub(crate) fn free_tokens(&self, range: std::ops::Range<usize>) -> usize {
+        range
             .filter(|&index| !self.input.conversation.is_pinned(index))
             .map(|index| self.tokens(index))
             .sum()
     }
 
     /// The pinned messages before `start`, then every message from `start` on.
+    ///
+    /// `start` is a round start or a step start; when it lies inside a round, the round's
+    /// opening message (the user's request) is kept too: the newest steps are sent after the
+    /// request they work on.
     pub(crate) fn keep_from(&self, start: usize) -> Vec<usize> {
-        let pinned = self.input.conversation.pinned();
+        let conversation = self.input.conversation;
+        let opening = conversation
+            .rounds()
+            .iter()
+            .find(|round| round.start() < start && start < round.end())
+            .map(Round::start);
+        let pinned = conversation.pinned();
         let before = pinned.partition_point(|&index| index < start);
         let mut kept = pinned.get(..before).unwrap_or_default().to_vec();
+        if let Some(opening) = opening {
+            if let Err(at) = kept.binary_search(&opening) {
+                kept.insert(at, opening);
+            }
+        }
         kept.extend(start..self.input.messages.len());
         kept
     }
@@ -93,7 +136,11 @@ impl<'a> View<'a> {
                     sources.push(None);
                 }
             }
-            if let Some(message) = self.input.messages.get(index) {
+            let message = match selection.edits.get(&index) {
+                Some(edit) => Some(&edit.message),
+                None => self.input.messages.get(index),
+            };
+            if let Some(message) = message {
                 messages.push(message.clone());
                 sources.push(Some(index));
             }
@@ -127,6 +174,9 @@ impl<'a> View<'a> {
     }
 
     /// [`View::fit_suffix`] with `budget` tokens instead of the usable tokens.
+    ///
+    /// When the last round does not fit whole, its opening message and as many of its newest
+    /// whole steps as fit are kept instead ([`View::fit_steps`]).
     pub(crate) fn fit_within(
         &self,
         rounds: &[Round],
@@ -142,36 +192,95 @@ impl<'a> View<'a> {
         };
         let required = self.count(&selection);
         if required > budget {
-            self.check_pinned(budget)?;
-            return Err(Error::DoesNotFit {
-                required,
-                available: budget,
-                what: self.mandatory_description(last_start, selection.summary.is_some()),
-            });
+            return self.fit_steps(rounds.last(), selection, required, budget);
         }
         let older = rounds.len().saturating_sub(1);
-        let room = budget - required;
+        let starts: Vec<usize> = rounds
+            .get(..older)
+            .unwrap_or_default()
+            .iter()
+            .map(Round::start)
+            .collect();
+        let costs = rounds
+            .get(..older)
+            .unwrap_or_default()
+            .iter()
+            .map(|round| self.free_tokens(round.range()));
+        selection.kept = self.grow(&selection, &starts, costs, budget - required, budget);
+        Ok(selection)
+    }
+
+    /// The newest of the units starting at `starts` (oldest first, each costing the matching
+    /// item of `costs`, newest last) that fit `room` more tokens, added to `base` newest first;
+    /// returns the kept indices. The framing overhead may change with the selection: the real
+    /// count is checked and units are given back until it fits `budget` (`base` alone does).
+    fn grow(
+        &self,
+        base: &Selection,
+        starts: &[usize],
+        costs: impl DoubleEndedIterator<Item = usize>,
+        room: usize,
+        budget: usize,
+    ) -> Vec<usize> {
         let mut spent = 0;
         let mut take = 0;
-        for round in rounds.get(..older).unwrap_or_default().iter().rev() {
-            let cost = self.free_tokens(round);
+        for cost in costs.rev() {
             if spent + cost > room {
                 break;
             }
             spent += cost;
             take += 1;
         }
-        // The framing overhead may change with the selection: check the real count and give
-        // back rounds until it fits (the mandatory part alone was checked above).
+        let mut candidate = base.clone();
         while take > 0 {
-            let start = rounds.get(older - take).map_or(last_start, Round::start);
-            selection.kept = self.keep_from(start);
-            if self.count(&selection) <= budget {
-                return Ok(selection);
+            if let Some(&start) = starts.get(starts.len() - take) {
+                candidate.kept = self.keep_from(start);
+                if self.count(&candidate) <= budget {
+                    return candidate.kept;
+                }
             }
             take -= 1;
         }
-        selection.kept = self.keep_from(last_start);
+        base.kept.clone()
+    }
+
+    /// The last round does not fit whole (`whole` tokens with the rest of `selection`): keep
+    /// its opening message and as many of its newest whole steps as fit `budget`.
+    ///
+    /// Fails with [`Error::DoesNotFit`] when the pinned messages, the summary, the opening
+    /// message and the newest step alone are too many tokens.
+    pub(crate) fn fit_steps(
+        &self,
+        last: Option<&Round>,
+        mut selection: Selection,
+        whole: usize,
+        budget: usize,
+    ) -> Result<Selection> {
+        let n = self.input.messages.len();
+        let last_start = last.map_or(n, Round::start);
+        let steps: &[Step] = last.map_or(&[], |round| self.input.conversation.steps_in(round));
+        let (Some(newest), true) = (steps.last(), steps.len() >= 2) else {
+            self.check_pinned(budget)?;
+            return Err(Error::DoesNotFit {
+                required: whole,
+                available: budget,
+                what: self.mandatory_description(last_start, selection.summary.is_some()),
+            });
+        };
+        selection.kept = self.keep_from(newest.start());
+        let required = self.count(&selection);
+        if required > budget {
+            self.check_pinned(budget)?;
+            return Err(Error::DoesNotFit {
+                required,
+                available: budget,
+                what: self.steps_description(last_start, newest, selection.summary.is_some()),
+            });
+        }
+        let older = steps.get(1..steps.len() - 1).unwrap_or_default();
+        let starts: Vec<usize> = older.iter().map(Step::start).collect();
+        let costs = older.iter().map(|step| self.free_tokens(step.range()));
+        selection.kept = self.grow(&selection, &starts, costs, budget - required, budget);
         Ok(selection)
     }
 
@@ -211,6 +320,20 @@ impl<'a> View<'a> {
         what
     }
 
+    fn steps_description(&self, last_start: usize, newest: &Step, summary: bool) -> String {
+        let pinned = self.input.conversation.pinned().len();
+        let mut what = format!("the {pinned} pinned messages");
+        if summary {
+            what.push_str(", the summary");
+        }
+        what.push_str(&format!(
+            ", the request that opens the last round (message {last_start}) and its newest step (messages {}..{})",
+            newest.start(),
+            newest.end()
+        ));
+        what
+    }
+
     /// The outcome of a selection, with its report.
     pub(crate) fn finish(&self, policy: &str, selection: Selection) -> Outcome {
         let (messages, sources) = self.build(&selection);
@@ -223,6 +346,19 @@ impl<'a> View<'a> {
             }
         }
         let dropped = (0..n).filter(|&index| !fate[index]).collect();
+        let edited = |kind: EditKind| -> (Vec<usize>, usize) {
+            let mut indices = Vec::new();
+            let mut saved = 0;
+            for (&index, edit) in &selection.edits {
+                if edit.kind == kind && selection.kept.binary_search(&index).is_ok() {
+                    indices.push(index);
+                    saved += edit.saved;
+                }
+            }
+            (indices, saved)
+        };
+        let (cleared, tokens_cleared) = edited(EditKind::Cleared);
+        let (capped, tokens_capped) = edited(EditKind::Capped);
         let report = Report {
             policy: policy.to_string(),
             tokens_before: self.input.counter.count(self.input.messages),
@@ -232,6 +368,10 @@ impl<'a> View<'a> {
             dropped,
             summarized: selection.summarized,
             recalled: selection.recalled,
+            cleared,
+            tokens_cleared,
+            capped,
+            tokens_capped,
             summarizer_ran: selection.summarizer_ran,
             summarizer_error: selection.summarizer_error,
             summarizer_tokens: selection.summarizer_tokens,

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Chain, Compact, ContextPolicy, LastRounds, PassThrough, Recall, RollingSummary, TokenBudget,
+    Cap, Chain, ClearTools, Compact, ContextPolicy, LastRounds, PassThrough, Recall,
+    RollingSummary, TokenBudget,
 };
 use crate::error::{Error, Result};
 use crate::retrieval::Index;
@@ -24,7 +25,13 @@ use crate::summarizer::{Extractive, Summarizer};
 /// | `rolling-summary`, `rolling-summary:0.7` | [`RollingSummary`] with that threshold |
 /// | `compact:LOW` | [`Compact`]: cut to LOW × usable when full, then grow untouched |
 /// | `recall:K` | [`Recall`] of at most K ≥ 1 rounds |
+/// | `clear-tools[:KEEP]` | [`ClearTools`] keeping the newest KEEP results (default 3) |
+/// | `cap:TOKENS` | [`Cap`] of every message at TOKENS ≥ 32 tokens |
 /// | `A+B` | [`Chain`] of A then B |
+///
+/// A spec may also be written as its JSON (serde) form, which is how [`ClearTools`] takes
+/// all its settings: `{"clear_tools": {"keep": 3, "at_least": 20000}}`. Unknown keys are
+/// errors.
 ///
 /// ```
 /// use chatctx::policy::PolicySpec;
@@ -56,6 +63,11 @@ pub enum PolicySpec {
     },
     /// `recall:K`: at most K recalled rounds, then the newest rounds.
     Recall(NonZeroUsize),
+    /// `clear-tools[:KEEP]` or `{"clear_tools": {...}}`.
+    #[serde(rename = "clear_tools")]
+    ClearTools(ClearTools),
+    /// `cap:TOKENS`.
+    Cap(usize),
     /// `A+B+...`: the policies one after the other.
     Chain(Vec<PolicySpec>),
 }
@@ -127,6 +139,34 @@ const TABLE: &[Entry] = &[
                 .map_err(|_| format!("{arg:?} is not a number of rounds >= 1"))
         },
     },
+    Entry {
+        name: "clear-tools",
+        syntax: "clear-tools[:KEEP]",
+        parse: |arg| {
+            let keep = match arg {
+                None => ClearTools::DEFAULT_KEEP,
+                Some(arg) => arg
+                    .parse::<usize>()
+                    .map_err(|_| format!("{arg:?} is not a number of results to keep >= 0"))?,
+            };
+            Ok(PolicySpec::ClearTools(ClearTools::new(keep)))
+        },
+    },
+    Entry {
+        name: "cap",
+        syntax: "cap:TOKENS",
+        parse: |arg| {
+            let arg = arg.ok_or("needs the most tokens a message keeps, e.g. cap:8000")?;
+            let tokens = arg
+                .parse::<usize>()
+                .map_err(|_| format!("{arg:?} is not a number of tokens"))?;
+            Cap::new(tokens).map_err(|err| match err {
+                Error::InvalidConfig { reason, .. } => reason,
+                other => other.to_string(),
+            })?;
+            Ok(PolicySpec::Cap(tokens))
+        },
+    },
 ];
 
 fn no_argument(arg: Option<&str>, spec: PolicySpec) -> std::result::Result<PolicySpec, String> {
@@ -190,6 +230,11 @@ impl PolicySpec {
             }
             PolicySpec::Compact { low } => Box::new(Compact::new(*low)?),
             PolicySpec::Recall(rounds) => Box::new(Recall::new(index.clone(), *rounds)),
+            PolicySpec::ClearTools(policy) => {
+                policy.check()?;
+                Box::new(policy.clone())
+            }
+            PolicySpec::Cap(tokens) => Box::new(Cap::new(*tokens)?),
             PolicySpec::Chain(specs) => Box::new(Chain::from_boxed(
                 specs
                     .iter()
@@ -200,10 +245,34 @@ impl PolicySpec {
     }
 }
 
+impl PolicySpec {
+    /// Check settings that the JSON form can carry out of range.
+    fn check(&self) -> Result<()> {
+        match self {
+            PolicySpec::ClearTools(policy) => policy.check(),
+            PolicySpec::Cap(tokens) => Cap::new(*tokens).map(|_| ()),
+            PolicySpec::Chain(specs) => specs.iter().try_for_each(PolicySpec::check),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl FromStr for PolicySpec {
     type Err = Error;
 
     fn from_str(spec: &str) -> Result<Self> {
+        if spec.trim_start().starts_with('{') {
+            let parsed: PolicySpec = serde_json::from_str(spec).map_err(|err| {
+                Error::config("policy", format!("{spec:?}: not a JSON policy spec: {err}"))
+            })?;
+            parsed.check().map_err(|err| match err {
+                Error::InvalidConfig { setting, reason } => {
+                    Error::config("policy", format!("{spec:?}: {setting}: {reason}"))
+                }
+                other => other,
+            })?;
+            return Ok(parsed);
+        }
         if spec.contains('+') {
             return spec
                 .split('+')
@@ -245,6 +314,8 @@ impl fmt::Display for PolicySpec {
                 }
             }
             PolicySpec::Compact { low } => write!(f, "compact:{low}"),
+            PolicySpec::ClearTools(policy) => write!(f, "{policy}"),
+            PolicySpec::Cap(tokens) => write!(f, "cap:{tokens}"),
             PolicySpec::Chain(specs) => {
                 for (position, spec) in specs.iter().enumerate() {
                     if position > 0 {
@@ -275,6 +346,13 @@ mod tests {
         ("compact:0.5", "compact:0.5"),
         ("recall:4", "recall:4"),
         ("recall:2+token-budget", "recall:2+token-budget"),
+        ("clear-tools", "clear-tools:3"),
+        ("clear-tools:0", "clear-tools:0"),
+        ("cap:8000+clear-tools:3+token-budget", "cap:8000+clear-tools:3+token-budget"),
+        (
+            r#"{"clear_tools": {"keep": 2, "at_least": 30000}}"#,
+            r#"{"clear_tools":{"keep":2,"at_least":30000,"exclude":[],"trigger":1.0,"clear_inputs":false}}"#,
+        ),
     ];
 
     #[test]
@@ -312,6 +390,13 @@ mod tests {
             "recall",
             "recall:0",
             "recall:many",
+            "cap:0",
+            "cap",
+            "cap:31",
+            "clear-tools:-1",
+            r#"{"clear_tools": {"keep": 2, "keepp": 1}}"#,
+            r#"{"clear_tools": {"trigger": 2.0}}"#,
+            r#"{"nonsense": 1}"#,
         ] {
             let Err(Error::InvalidConfig { setting, reason }) = bad.parse::<PolicySpec>() else {
                 panic!("{bad} parsed");
@@ -323,7 +408,8 @@ mod tests {
         assert_eq!(
             error,
             "invalid policy: unknown policy spec \"newest\"; valid: pass-through, last-rounds:N, \
-             token-budget, rolling-summary[:THRESHOLD], compact:LOW, recall:K, A+B (chain)"
+             token-budget, rolling-summary[:THRESHOLD], compact:LOW, recall:K, \
+             clear-tools[:KEEP], cap:TOKENS, A+B (chain)"
         );
     }
 }

@@ -65,6 +65,13 @@ pub trait PromptCounter: Send + Sync + fmt::Debug {
         true
     }
 
+    /// The vocabulary that counts the text inside messages, when the counter has one: cutting
+    /// a message at exact token boundaries ([`crate::policy::Cap`]) needs it. `None` (the
+    /// default) makes such policies measure text through [`PromptCounter::message_tokens`].
+    fn text_counter(&self) -> Option<&dyn TokenCounter> {
+        None
+    }
+
     /// The prompt tokens of `messages` as a whole request.
     fn count(&self, messages: &[Message]) -> usize {
         let last_user = messages
@@ -165,6 +172,10 @@ macro_rules! frames_prompt_counter {
 
             fn is_exact(&self) -> bool {
                 $crate::tokens::TokenCounter::is_exact($crate::template::Frames::memo(self))
+            }
+
+            fn text_counter(&self) -> Option<&dyn $crate::tokens::TokenCounter> {
+                Some($crate::template::Frames::memo(self))
             }
 
             fn count(&self, messages: &[$crate::message::Message]) -> usize {

@@ -123,6 +123,10 @@ impl PromptCounter for OpenAi {
         self.memo.is_exact()
     }
 
+    fn text_counter(&self) -> Option<&dyn TokenCounter> {
+        Some(&self.memo)
+    }
+
     fn request_tokens(&self, _messages: &[Message], request: &RequestTools) -> Estimate {
         openai_tools::tokens(&self.tools, &self.memo, request)
     }
