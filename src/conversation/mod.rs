@@ -145,8 +145,12 @@ impl Conversation {
 
     /// The steps of `round`, a round of this conversation.
     pub fn steps_in(&self, round: &Round) -> &[Step] {
-        let first = self.steps.partition_point(|step| step.start() < round.start());
-        let end = self.steps.partition_point(|step| step.start() < round.end());
+        let first = self
+            .steps
+            .partition_point(|step| step.start() < round.start());
+        let end = self
+            .steps
+            .partition_point(|step| step.start() < round.end());
         self.steps.get(first..end).unwrap_or_default()
     }
 
@@ -167,7 +171,10 @@ fn whole_steps(pinned: &[usize], steps: &[Step]) -> Vec<usize> {
     let mut out: Vec<usize> = Vec::with_capacity(pinned.len());
     for &index in pinned {
         let at = steps.partition_point(|step| step.end() <= index);
-        match steps.get(at).filter(|step| step.start() <= index && step.len() > 1) {
+        match steps
+            .get(at)
+            .filter(|step| step.start() <= index && step.len() > 1)
+        {
             Some(step) => out.extend(step.range()),
             None => out.push(index),
         }

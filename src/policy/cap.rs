@@ -215,7 +215,12 @@ mod tests {
         ];
         let conversation =
             Conversation::with_pins(&messages, crate::conversation::pin::is_marked_at);
-        let input = Input::new(&messages, &conversation, Limits::new(100_000, 0), &TestCounter);
+        let input = Input::new(
+            &messages,
+            &conversation,
+            Limits::new(100_000, 0),
+            &TestCounter,
+        );
         let outcome = Cap::new(64)
             .unwrap()
             .apply(input, &mut PolicyState::default())

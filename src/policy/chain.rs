@@ -99,8 +99,12 @@ impl ContextPolicy for Chain {
             // edit names it.
             let cleared = original(&next.report.cleared);
             let capped = original(&next.report.capped);
-            report.capped.retain(|index| cleared.binary_search(index).is_err());
-            report.cleared.retain(|index| capped.binary_search(index).is_err());
+            report
+                .capped
+                .retain(|index| cleared.binary_search(index).is_err());
+            report
+                .cleared
+                .retain(|index| capped.binary_search(index).is_err());
             report.cleared.extend(cleared);
             report.capped.extend(capped);
             for list in [&mut report.cleared, &mut report.capped] {

@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 use crate::message::{Content, Message, Role};
 
 /// Replaces the results of older tool calls by a placeholder once the request grows past
-/// `trigger` × usable tokens, oldest first, until it is back under; the newest `keep` results
-/// and every result of an `exclude`d tool stay verbatim.
+/// `trigger` × usable tokens, oldest first, until it is back under; the newest `keep` results,
+/// the results of the newest step (what the model reads next) and every result of an
+/// `exclude`d tool stay verbatim.
 ///
 /// A placeholder keeps the result's role, `tool_call_id` and every other field; its content
 /// names the tool and the tokens cleared, so the model knows it can call the tool again. The
@@ -197,7 +198,17 @@ impl ClearTools {
                 _ => {}
             }
         }
-        let older = results.len().saturating_sub(self.keep);
+        // The newest step's results are what the model reads next: never cleared.
+        let newest = view
+            .input
+            .conversation
+            .last_steps()
+            .last()
+            .map_or(messages.len(), |step| step.start());
+        let older = results
+            .len()
+            .saturating_sub(self.keep)
+            .min(results.partition_point(|&index| index < newest));
         let mut candidates = Vec::new();
         for &index in results.get(..older).unwrap_or_default() {
             let Some(message) = messages.get(index) else {
@@ -224,9 +235,7 @@ impl ClearTools {
                     if let Some(caller) = messages.get(at) {
                         let mut without = caller.clone();
                         clear_arguments(&mut without, position);
-                        saved += view
-                            .tokens(at)
-                            .saturating_sub(view.tokens_of(&without, at));
+                        saved += view.tokens(at).saturating_sub(view.tokens_of(&without, at));
                     }
                 }
             }
@@ -329,9 +338,9 @@ mod tests {
     use super::*;
     use crate::conversation::Conversation;
     use crate::message::ToolCall;
-    use crate::template::PromptCounter;
     use crate::policy::testing::TestCounter;
     use crate::policy::Limits;
+    use crate::template::PromptCounter;
 
     /// A user request, then `steps` calls of `read` each answered by a 400-byte result (104
     /// tokens; its placeholder takes 32).
@@ -340,11 +349,7 @@ mod tests {
         for step in 0..steps {
             let id = format!("c{step}");
             let mut call = Message::assistant("");
-            call.tool_calls = Some(vec![ToolCall::function(
-                id.clone(),
-                "read",
-                r#"{"p":1}"#,
-            )]);
+            call.tool_calls = Some(vec![ToolCall::function(id.clone(), "read", r#"{"p":1}"#)]);
             messages.push(call);
             messages.push(Message::tool(id, "x".repeat(400)));
         }
@@ -353,7 +358,12 @@ mod tests {
 
     async fn run(policy: &ClearTools, messages: &[Message], usable: usize) -> Outcome {
         let conversation = Conversation::new(messages);
-        let input = Input::new(messages, &conversation, Limits::new(usable, 0), &TestCounter);
+        let input = Input::new(
+            messages,
+            &conversation,
+            Limits::new(usable, 0),
+            &TestCounter,
+        );
         policy
             .apply(input, &mut PolicyState::default())
             .await
@@ -398,7 +408,10 @@ mod tests {
             let mut previous: Vec<usize> = Vec::new();
             for steps in 4..30 {
                 let cleared = run(&policy, &agent(steps), usable).await.report.cleared;
-                assert!(cleared.starts_with(&previous), "{previous:?} -> {cleared:?}");
+                assert!(
+                    cleared.starts_with(&previous),
+                    "{previous:?} -> {cleared:?}"
+                );
                 if at_least > 0 {
                     // whole batches of eight results (8 x 74 = 592 tokens saved), unless every
                     // candidate had to go
@@ -421,9 +434,19 @@ mod tests {
             .await
             .report
             .tokens_after;
-        let excluded = run(&ClearTools::new(0).with_exclude(["read"]), &messages, full - 1).await;
+        let excluded = run(
+            &ClearTools::new(0).with_exclude(["read"]),
+            &messages,
+            full - 1,
+        )
+        .await;
         assert!(excluded.report.cleared.is_empty());
-        let inputs = run(&ClearTools::new(3).with_clear_inputs(true), &messages, full - 1).await;
+        let inputs = run(
+            &ClearTools::new(3).with_clear_inputs(true),
+            &messages,
+            full - 1,
+        )
+        .await;
         assert_eq!(inputs.report.cleared, vec![2, 3]);
         let calls = inputs.messages[2].tool_calls.as_ref().unwrap();
         assert_eq!(calls[0].function.arguments, "{}");

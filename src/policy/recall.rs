@@ -159,7 +159,9 @@ impl ContextPolicy for Recall {
             }
         }
         for (position, round) in older.iter().enumerate().rev() {
-            if !fill.chosen.contains(&position) && !fill.take(position, view.free_tokens(round.range())) {
+            if !fill.chosen.contains(&position)
+                && !fill.take(position, view.free_tokens(round.range()))
+            {
                 break;
             }
         }

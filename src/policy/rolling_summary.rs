@@ -181,7 +181,10 @@ impl RollingSummary {
         now: usize,
         limit: f64,
     ) -> usize {
-        let costs: Vec<usize> = rounds.iter().map(|round| view.free_tokens(round.range())).collect();
+        let costs: Vec<usize> = rounds
+            .iter()
+            .map(|round| view.free_tokens(round.range()))
+            .collect();
         let total: usize = costs.iter().sum();
         let most = rounds.len().saturating_sub(1);
         // The new summary will take about the room of the previous one, or of a short one.

@@ -348,7 +348,10 @@ mod tests {
         ("recall:2+token-budget", "recall:2+token-budget"),
         ("clear-tools", "clear-tools:3"),
         ("clear-tools:0", "clear-tools:0"),
-        ("cap:8000+clear-tools:3+token-budget", "cap:8000+clear-tools:3+token-budget"),
+        (
+            "cap:8000+clear-tools:3+token-budget",
+            "cap:8000+clear-tools:3+token-budget",
+        ),
         (
             r#"{"clear_tools": {"keep": 2, "at_least": 30000}}"#,
             r#"{"clear_tools":{"keep":2,"at_least":30000,"exclude":[],"trigger":1.0,"clear_inputs":false}}"#,
