@@ -1,4 +1,4 @@
-//! How fast is a policy on a 10,000-message history?
+//! How fast is a policy on a 10,000-message history, and on a 2,000-step agent loop?
 //!
 //! The counter is warm, so the bench measures the policy, not the tokenizer: `memo` looks
 //! precomputed counts up in a map keyed by the message text (its string hashing dominates),
@@ -10,12 +10,13 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use chatctx::conversation::Conversation;
-use chatctx::message::{Content, Message};
+use chatctx::message::{Content, Message, ToolCall};
 use chatctx::policy::{
-    Chain, ContextPolicy, Input, LastRounds, Limits, PolicyState, RollingSummary, TokenBudget,
+    Chain, ContextPolicy, Input, LastRounds, Limits, PolicySpec, PolicyState, RollingSummary,
+    TokenBudget,
 };
 use chatctx::summarizer::Extractive;
-use chatctx::PromptCounter;
+use chatctx::{Model, PromptCounter};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 /// Counts looked up in a table filled before timing.
@@ -127,5 +128,78 @@ fn policies(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, policies);
+/// One user request, then `steps` model calls: an assistant message with a `read_file` call
+/// and its result of about 3 KB of source text.
+fn agent_history(steps: usize) -> Vec<Message> {
+    let mut messages = vec![
+        Message::system("You are a coding agent. Read files before you change them."),
+        Message::user("Find why the parser drops the last token, and fix it."),
+    ];
+    for step in 0..steps {
+        let id = format!("call_{step}");
+        let mut call = Message::assistant("");
+        call.tool_calls = Some(vec![ToolCall::function(
+            id.clone(),
+            "read_file",
+            format!(r#"{{"path":"src/module_{step}.rs"}}"#),
+        )]);
+        call.reasoning_content = Some(format!("Step {step}: the next file may hold the bug."));
+        messages.push(call);
+        let body: String = (0..60)
+            .map(|line| {
+                format!("    let token_{line} = parse_{step}(input, {line})?; // step {step}\n")
+            })
+            .collect();
+        messages.push(Message::tool(id, body));
+    }
+    messages
+}
+
+/// How fast is a policy on a 2,000-step agent loop (one round, 4,002 messages), with the
+/// DeepSeek counter warm?
+fn agent_loop(c: &mut Criterion) {
+    let messages = agent_history(2_000);
+    let conversation = Conversation::new(&messages);
+    let counter = Model::resolve("deepseek-reasoner")
+        .unwrap()
+        .prompt_counter();
+    counter.count(&messages);
+    for message in &messages {
+        counter.message_tokens(message, true);
+    }
+    let limits = Limits::new(131_072, 8_192);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("policy on a 2000-step agent loop");
+    for spec in [
+        "token-budget",
+        "cap:8000+clear-tools:3+token-budget",
+        r#"{"chain": [{"clear_tools": {"keep": 3, "at_least": 20000}}, "token-budget"]}"#,
+        "compact:0.5",
+    ] {
+        let policy = spec.parse::<PolicySpec>().unwrap().build().unwrap();
+        // warm the counts of the placeholders and cuts too
+        let input = Input::new(&messages, &conversation, limits, counter.as_ref());
+        runtime
+            .block_on(policy.apply(input, &mut PolicyState::default()))
+            .unwrap();
+        let name = spec.parse::<PolicySpec>().unwrap().to_string();
+        let counters: [(&str, &dyn PromptCounter); 2] =
+            [("deepseek", counter.as_ref()), ("len", &Len)];
+        for (counter_name, counter) in counters {
+            group.bench_function(format!("{name} ({counter_name})"), |b| {
+                b.iter(|| {
+                    let input = Input::new(&messages, &conversation, limits, counter);
+                    let outcome =
+                        runtime.block_on(policy.apply(input, &mut PolicyState::default()));
+                    black_box(outcome.unwrap().messages.len())
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, policies, agent_loop);
 criterion_main!(benches);

@@ -58,6 +58,22 @@ pub struct Message {
 }
 
 impl Message {
+    /// A copy of this message with `content` instead of its own (every other field, unknown
+    /// ones included, cloned), without copying the old content.
+    pub fn with_content(&self, content: impl Into<Content>) -> Message {
+        Message {
+            role: self.role,
+            content: content.into(),
+            name: self.name.clone(),
+            tool_calls: self.tool_calls.clone(),
+            tool_call_id: self.tool_call_id.clone(),
+            reasoning_content: self.reasoning_content.clone(),
+            prefix: self.prefix,
+            partial: self.partial,
+            extra: self.extra.clone(),
+        }
+    }
+
     /// A message with the given role and text and no other field.
     pub fn new(role: Role, content: impl Into<Content>) -> Self {
         Message {

@@ -72,7 +72,8 @@ impl ContextPolicy for Cap {
         let vocabulary: &dyn TokenCounter = input.counter.text_counter().unwrap_or(&fallback);
         let mut edits = BTreeMap::new();
         for (index, message) in input.messages.iter().enumerate() {
-            if !self.may_cut(&input, index, message) {
+            // a message's prompt tokens include its text's: most are under the cap
+            if view.tokens(index) <= self.tokens || !self.may_cut(&input, index, message) {
                 continue;
             }
             let Content::Text(text) = &message.content else {
@@ -84,8 +85,7 @@ impl ContextPolicy for Cap {
             let Some(capped) = cut(vocabulary, text, self.tokens) else {
                 continue;
             };
-            let mut edited = message.clone();
-            edited.content = Content::Text(capped);
+            let edited = message.with_content(Content::Text(capped));
             let saved = view
                 .tokens(index)
                 .saturating_sub(view.tokens_of(&edited, index));

@@ -143,6 +143,9 @@ struct Candidate {
     /// The assistant message that made the call, and the call's position in it.
     call: Option<(usize, usize)>,
     placeholder: Message,
+    /// Tokens the placeholder saves.
+    result_saved: usize,
+    /// Tokens saved in all, with the call's arguments when they are cleared too.
     saved: usize,
 }
 
@@ -171,7 +174,7 @@ impl ContextPolicy for ClearTools {
             if estimate <= limit {
                 selection.edits = self.edits(&view, candidates.get(..cleared).unwrap_or_default());
                 if view.count(&selection) <= limit {
-                    break;
+                    return Ok(view.finish(&name, selection));
                 }
             }
         }
@@ -226,9 +229,9 @@ impl ClearTools {
                 continue;
             }
             let tokens = view.tokens(index);
-            let mut cleared = message.clone();
-            cleared.content = Content::Text(placeholder(tool, tokens));
-            let mut saved = tokens.saturating_sub(view.tokens_of(&cleared, index));
+            let cleared = message.with_content(Content::Text(placeholder(tool, tokens)));
+            let result_saved = tokens.saturating_sub(view.tokens_of(&cleared, index));
+            let mut saved = result_saved;
             let call = call.map(|(at, position, _)| (at, position));
             if self.clear_inputs {
                 if let Some((at, position)) = call {
@@ -243,6 +246,7 @@ impl ClearTools {
                 index,
                 call,
                 placeholder: cleared,
+                result_saved,
                 saved,
             });
         }
@@ -254,15 +258,12 @@ impl ClearTools {
         let mut edits = BTreeMap::new();
         let mut callers: BTreeMap<usize, Message> = BTreeMap::new();
         for candidate in cleared {
-            let saved = view
-                .tokens(candidate.index)
-                .saturating_sub(view.tokens_of(&candidate.placeholder, candidate.index));
             edits.insert(
                 candidate.index,
                 Edit {
                     message: candidate.placeholder.clone(),
                     kind: EditKind::Cleared,
-                    saved,
+                    saved: candidate.result_saved,
                 },
             );
             if let (true, Some((at, position))) = (self.clear_inputs, candidate.call) {

@@ -156,7 +156,28 @@ impl<'a> View<'a> {
 
     /// Prompt tokens of a selection.
     pub(crate) fn count(&self, selection: &Selection) -> usize {
+        let everything = selection.kept.len() == self.input.messages.len();
+        if everything && selection.summary.is_none() && selection.edits.is_empty() {
+            // the history as it is: count it without copying it
+            return self.input.counter.count(self.input.messages);
+        }
         self.input.counter.count(&self.build(selection).0)
+    }
+
+    /// Whether a selection certainly exceeds `budget`: its messages' own tokens alone do
+    /// (the framing overhead only adds). Cheaper than [`View::count`] on a large selection.
+    fn surely_over(&self, selection: &Selection, budget: usize) -> bool {
+        let mut own = 0;
+        for &index in &selection.kept {
+            own += match selection.edits.get(&index) {
+                Some(edit) => self.tokens_of(&edit.message, index),
+                None => self.tokens(index),
+            };
+            if own > budget {
+                return true;
+            }
+        }
+        false
     }
 
     /// Pinned messages, `summary`, the last of `rounds` and as many of the newest other
@@ -190,9 +211,12 @@ impl<'a> View<'a> {
             summary,
             ..Selection::default()
         };
+        if self.surely_over(&selection, budget) {
+            return self.fit_steps(rounds.last(), selection, None, budget);
+        }
         let required = self.count(&selection);
         if required > budget {
-            return self.fit_steps(rounds.last(), selection, required, budget);
+            return self.fit_steps(rounds.last(), selection, Some(required), budget);
         }
         let older = rounds.len().saturating_sub(1);
         let starts: Vec<usize> = rounds
@@ -235,7 +259,7 @@ impl<'a> View<'a> {
         while take > 0 {
             if let Some(&start) = starts.get(starts.len() - take) {
                 candidate.kept = self.keep_from(start);
-                if self.count(&candidate) <= budget {
+                if !self.surely_over(&candidate, budget) && self.count(&candidate) <= budget {
                     return candidate.kept;
                 }
             }
@@ -253,7 +277,7 @@ impl<'a> View<'a> {
         &self,
         last: Option<&Round>,
         mut selection: Selection,
-        whole: usize,
+        whole: Option<usize>,
         budget: usize,
     ) -> Result<Selection> {
         let n = self.input.messages.len();
@@ -262,7 +286,7 @@ impl<'a> View<'a> {
         let (Some(newest), true) = (steps.last(), steps.len() >= 2) else {
             self.check_pinned(budget)?;
             return Err(Error::DoesNotFit {
-                required: whole,
+                required: whole.unwrap_or_else(|| self.count(&selection)),
                 available: budget,
                 what: self.mandatory_description(last_start, selection.summary.is_some()),
             });
