@@ -55,6 +55,9 @@ def main():
     count = 0
     for path in sorted(glob.glob(os.path.join(ROOT, "fixtures", "**", "*.json*"), recursive=True)):
         name = os.path.relpath(path, ROOT)
+        # Token corpus / counts / boundaries and template renders are data, not requests.
+        if name.startswith((os.path.join("fixtures", "tokens"), os.path.join("fixtures", "templates"))):
+            continue
         with open(path, encoding="utf-8") as f:
             if path.endswith(".jsonl"):
                 docs = [json.loads(line) for line in f if line.strip()]

@@ -1,11 +1,19 @@
-//! Replaying a recorded conversation through a session, turn by turn, as a chat tool would.
+//! Replaying a recorded conversation through a session, model call by model call, as a chat
+//! tool or an agent would.
 //!
-//! Each round of the recording becomes one request: the user turn is pushed, the policy
-//! prepares the request, the request is billed (prompt tokens, prompt-cache hits, the reply's
-//! output tokens, the summarizer's own calls), and the recorded reply is recorded. This is how
-//! policies are compared on cost and on how much recent context they keep. A recording's
-//! request-level fields (`tools`, `response_format`) go with every request: they take their
-//! tokens from the budget, count in the prompt tokens and open the cached prefix.
+//! Every recorded assistant message is one request (one model call): everything before it
+//! (the user turn, earlier steps' assistant messages and tool results) is in the transcript,
+//! the policy prepares the request, the request is billed (prompt tokens, prompt-cache hits,
+//! that assistant message's output tokens, the summarizer's own calls), the assistant message
+//! is recorded ([`Session::record_reply`], so the reasoning rule applies) and the tool results
+//! after it are pushed. A chat round (a user turn and one reply) is therefore one request, as
+//! is a round whose user turn has no reply (billed with no output); an agent round is one
+//! request per step. A recording that ends with tool results after its last call ends with
+//! one more request, the open call (no output), as one ending with a user turn does.
+//!
+//! This is how policies are compared on cost and on how much recent context they keep. A
+//! recording's request-level fields (`tools`, `response_format`) go with every request: they
+//! take their tokens from the budget, count in the prompt tokens and open the cached prefix.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -25,8 +33,13 @@ use crate::Conversation;
 /// One request of a replay.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Turn {
-    /// 1-based turn number.
+    /// 1-based request number (one per model call).
     pub turn: usize,
+    /// 1-based number of the round (user turn) the request belongs to.
+    pub round: usize,
+    /// 1-based number of the model call within its round: 1 for a chat reply, one more for
+    /// each step of an agent loop.
+    pub step: usize,
     /// Prompt tokens sent.
     pub prompt_tokens: usize,
     /// Prompt tokens that hit the provider's prefix cache.
@@ -109,7 +122,7 @@ impl Billing {
 /// Replay the recorded conversation `recording` (its messages, and its tools and response
 /// format if it has them) under `policy`.
 ///
-/// `progress` is called after each turn with (turn, total turns).
+/// `progress` is called after each request with (request number, total requests).
 pub async fn replay(
     recording: &ChatRequest,
     spec: &str,
@@ -129,93 +142,145 @@ pub async fn replay(
     let mut cache = CacheSimulator::new(billing.cache);
     let mut turns = Vec::new();
     let rounds = conversation.rounds();
-    let requests = rounds
+    let plans: Vec<Vec<Action<'_>>> = rounds
         .iter()
-        .filter(|round| recording.get(round.start()).map(|m| m.role) == Some(Role::User))
+        .enumerate()
+        .map(|(index, round)| {
+            let messages = recording.get(round.range()).unwrap_or_default();
+            plan_round(messages, index + 1 == rounds.len())
+        })
+        .collect();
+    let requests = plans
+        .iter()
+        .flatten()
+        .filter(|action| matches!(action, Action::Call(_)))
         .count();
     let mut covered: HashSet<usize> = HashSet::new();
-    for round in rounds {
-        let messages = recording.get(round.range()).unwrap_or_default();
-        let Some((first, rest)) = messages.split_first() else {
-            continue;
-        };
-        if first.role != Role::User {
-            // a preamble without a user turn (e.g. a greeting): history, not a request
-            for message in messages {
-                session.push_message(message.clone());
+    let mut round_number = 0;
+    for plan in &plans {
+        let mut step = 0;
+        for action in plan {
+            let reply = match action {
+                Action::Push(message) => {
+                    session.push_message((*message).clone());
+                    continue;
+                }
+                Action::Call(reply) => *reply,
+            };
+            if step == 0 {
+                round_number += 1;
             }
-            continue;
-        }
-        session.push_message(first.clone());
-        // the summary text before this request (the summarizer merges into it)
-        let previous_summary = session.state().summary.as_ref().map(|s| s.text.clone());
-        let (sent, report) = session.prepare().await?;
-        let history = session.transcript().messages();
-        let tools_tokens = report.request_tokens;
-        let prompt_tokens = report.tokens_after + tools_tokens;
-        let cache_hit_tokens = cache
-            .send(&blocks(&tools, tools_tokens, &sent, counter.as_ref()))
-            .min(prompt_tokens);
-        let output_tokens: usize = rest
-            .iter()
-            .filter(|message| message.role == Role::Assistant)
-            .map(|message| counter.message_tokens(message, true))
-            .sum();
-        let summary = sent
-            .iter()
-            .find(|m| is_summary(m))
-            .map(|m| m.content.text());
-        let call = if report.summarizer_ran && report.summarizer_error.is_none() {
-            let fresh: Vec<usize> = report
-                .summarized
+            step += 1;
+            // the summary text before this request (the summarizer merges into it)
+            let previous_summary = session.state().summary.as_ref().map(|s| s.text.clone());
+            let (sent, report) = session.prepare().await?;
+            let history = session.transcript().messages();
+            let tools_tokens = report.request_tokens;
+            let prompt_tokens = report.tokens_after + tools_tokens;
+            let cache_hit_tokens = cache
+                .send(&blocks(&tools, tools_tokens, &sent, counter.as_ref()))
+                .min(prompt_tokens);
+            let output_tokens = reply.map_or(0, |message| counter.message_tokens(message, true));
+            let summary = sent
                 .iter()
-                .copied()
-                .filter(|index| !covered.contains(index))
-                .collect();
-            covered.extend(fresh.iter().copied());
-            summarizer_call(
-                &fresh,
-                history,
-                leading,
-                previous_summary.as_deref(),
-                summary.as_deref(),
-                counter.as_ref(),
-                &mut cache,
-            )
-        } else {
-            SummarizerCall::default()
-        };
-        let cost_usd = billing.pricing.map(|pricing| {
-            pricing
-                .bill(prompt_tokens, cache_hit_tokens, output_tokens)
-                .usd
-                + pricing.bill(call.input, call.cache_hits, call.output).usd
-        });
-        turns.push(Turn {
-            turn: turns.len() + 1,
-            prompt_tokens,
-            cache_hit_tokens,
-            output_tokens,
-            tokens_left_out: report.tokens_before.saturating_sub(report.tokens_after),
-            dropped: report.dropped.len(),
-            summarized: report.summarized.len(),
-            summarizer_called: report.summarizer_ran,
-            summarizer_tokens: call.input + call.output,
-            summarizer_cache_hit_tokens: call.cache_hits,
-            retained_rounds: retained_rounds(history, &report.kept),
-            cost_usd,
-        });
-        progress(turns.len(), requests);
-        for message in rest {
-            if message.role == Role::Assistant {
-                session.record_reply(message.clone());
+                .find(|m| is_summary(m))
+                .map(|m| m.content.text());
+            let call = if report.summarizer_ran && report.summarizer_error.is_none() {
+                let fresh: Vec<usize> = report
+                    .summarized
+                    .iter()
+                    .copied()
+                    .filter(|index| !covered.contains(index))
+                    .collect();
+                covered.extend(fresh.iter().copied());
+                summarizer_call(
+                    &fresh,
+                    history,
+                    leading,
+                    previous_summary.as_deref(),
+                    summary.as_deref(),
+                    counter.as_ref(),
+                    &mut cache,
+                )
             } else {
-                session.push_message(message.clone());
+                SummarizerCall::default()
+            };
+            let cost_usd = billing.pricing.map(|pricing| {
+                pricing
+                    .bill(prompt_tokens, cache_hit_tokens, output_tokens)
+                    .usd
+                    + pricing.bill(call.input, call.cache_hits, call.output).usd
+            });
+            turns.push(Turn {
+                turn: turns.len() + 1,
+                round: round_number,
+                step,
+                prompt_tokens,
+                cache_hit_tokens,
+                output_tokens,
+                tokens_left_out: report.tokens_before.saturating_sub(report.tokens_after),
+                dropped: report.dropped.len(),
+                summarized: report.summarized.len(),
+                summarizer_called: report.summarizer_ran,
+                summarizer_tokens: call.input + call.output,
+                summarizer_cache_hit_tokens: call.cache_hits,
+                retained_rounds: retained_rounds(history, &report.kept),
+                cost_usd,
+            });
+            progress(turns.len(), requests);
+            if let Some(reply) = reply {
+                session.record_reply(reply.clone());
             }
         }
     }
     let totals = totals(spec, &turns);
     Ok(Replay { turns, totals })
+}
+
+/// One thing a replay does with a recorded message.
+#[derive(Debug, Clone, Copy)]
+enum Action<'a> {
+    /// Push the message into the transcript (history: a user turn, a tool result...).
+    Push(&'a Message),
+    /// Prepare and bill a request; then record the reply it got, if the recording has one.
+    Call(Option<&'a Message>),
+}
+
+/// What a replay does with one round of the recording (`last`: the recording's last round).
+///
+/// A round that does not start with a user turn (a greeting before the first one) is history.
+/// Otherwise there is a request before each assistant message, its reply; a round without
+/// one is a single request right after its user turn, billed with no output. When the last
+/// round ends with tool results after its last assistant message, the recording ends in an
+/// open tool loop, and the call that continues it is one more request.
+fn plan_round(messages: &[Message], last: bool) -> Vec<Action<'_>> {
+    let Some((first, rest)) = messages.split_first() else {
+        return Vec::new();
+    };
+    if first.role != Role::User {
+        return messages.iter().map(Action::Push).collect();
+    }
+    let mut plan = vec![Action::Push(first)];
+    if !rest.iter().any(|message| message.role == Role::Assistant) {
+        plan.push(Action::Call(None));
+        plan.extend(rest.iter().map(Action::Push));
+        return plan;
+    }
+    for message in rest {
+        plan.push(if message.role == Role::Assistant {
+            Action::Call(Some(message))
+        } else {
+            Action::Push(message)
+        });
+    }
+    if last
+        && rest
+            .last()
+            .is_some_and(|message| message.role == Role::Tool)
+    {
+        plan.push(Action::Call(None));
+    }
+    plan
 }
 
 /// The tokens of one summarizer call.

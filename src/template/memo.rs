@@ -94,6 +94,10 @@ impl TokenCounter for Memo {
         tokens
     }
 
+    fn token_boundary(&self, text: &str, k: usize) -> usize {
+        self.inner.token_boundary(text, k)
+    }
+
     fn is_exact(&self) -> bool {
         self.inner.is_exact()
     }

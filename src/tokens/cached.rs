@@ -125,6 +125,11 @@ impl TokenCounter for CachedCounter {
         }
     }
 
+    /// Not memoized: forwarded to the wrapped counter.
+    fn token_boundary(&self, text: &str, k: usize) -> usize {
+        self.inner.token_boundary(text, k)
+    }
+
     fn is_exact(&self) -> bool {
         self.inner.is_exact()
     }

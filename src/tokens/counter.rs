@@ -129,6 +129,45 @@ impl BpeCounter {
         (count <= limit).then_some(count)
     }
 
+    /// [`TokenCounter::token_boundary`] for already-normalized text: counts piece by piece
+    /// (cached counts, as [`BpeCounter::count`]) until the piece holding token `k + 1`, and
+    /// encodes only that piece, when token `k` ends inside it.
+    fn boundary_normalized(&self, text: &str, k: usize) -> usize {
+        let base = text.as_ptr() as usize;
+        let mut count = 0usize;
+        let mut found = None;
+        let mut run = |s: &mut Scratch| {
+            self.pre.for_each_piece(text, |piece, head| {
+                let n = bpe::count_piece(&self.tables, self.id, piece, head, s);
+                if n == 0 {
+                    return true;
+                }
+                // Pieces are slices of `text` (a pattern may drop text between them).
+                let start = (piece.as_ptr() as usize).wrapping_sub(base);
+                if count == k {
+                    // Token `k` ended a piece; token `k + 1` starts this one.
+                    found = Some(start);
+                    return false;
+                }
+                if count + n <= k {
+                    count += n;
+                    return true;
+                }
+                found = Some(start + bpe::token_end(&self.tables, piece, k - count, s));
+                false
+            });
+        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut s) => run(&mut s),
+            Err(_) => run(&mut Scratch::default()),
+        });
+        let mut at = found.map_or(text.len(), |at| at.min(text.len()));
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    }
+
     /// Normalizes `text` when the vocabulary asks for it (reusing a per-thread buffer) and
     /// counts it up to `limit`.
     fn count_limited(&self, text: &str, limit: usize) -> Option<usize> {
@@ -241,6 +280,29 @@ impl TokenCounter for BpeCounter {
 
     fn count_till_limit(&self, text: &str, limit: usize) -> Option<usize> {
         self.count_limited(text, limit)
+    }
+
+    /// Exact: the boundary of the reference tokenizer's encoding (tiktoken, Hugging Face
+    /// `tokenizers`), rounded down to a char start. Only the pre-tokenizer piece where token
+    /// `k` ends is encoded; the pieces before it are counted (and cached) as by `count`, so the
+    /// cost is about that of counting the first `k` tokens, however long `text` is.
+    ///
+    /// Fallback: for a vocabulary that NFC-normalizes first (Qwen) and a `text` that NFC
+    /// changes, the tokens are those of the normalized text, whose offsets do not map back to
+    /// `text` one to one. Then the result is the end of the longest char-boundary prefix of
+    /// `text` that counts at most `k` tokens (binary search, as the trait default): a safe cut,
+    /// not necessarily the reference tokenizer's.
+    fn token_boundary(&self, text: &str, k: usize) -> usize {
+        if k == 0 {
+            return 0;
+        }
+        if !self.nfc || surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+            return self.boundary_normalized(text, k);
+        }
+        if text.nfc().eq(text.chars()) {
+            return self.boundary_normalized(text, k);
+        }
+        super::prefix_boundary(self, text, k)
     }
 
     fn special_token(&self, token: &str) -> Option<u32> {

@@ -142,6 +142,17 @@ impl Links {
         }
     }
 
+    /// After a merge loop over `n > 0` parts: the index of the live part after the `k`-th
+    /// live one (counting from 1), `None` when fewer than `k + 1` parts are alive. Part 0 is
+    /// always alive (a merge keeps the left part).
+    pub(super) fn after_nth_live(&self, k: usize) -> Option<u32> {
+        let mut part = if self.next.is_empty() { NONE } else { 0 };
+        for _ in 0..k {
+            part = *self.next.get(part as usize)?;
+        }
+        (part != NONE).then_some(part)
+    }
+
     /// The pair at live part `pos` with its right neighbour, if `pos` is alive and has one.
     fn pair_at(&self, t: &Tables, ids: &[u32], pos: u32) -> Option<u64> {
         let i = pos as usize;

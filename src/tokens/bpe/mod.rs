@@ -73,6 +73,8 @@ pub(crate) struct Scratch {
     side: Vec<u32>,
     /// Piece -> token count.
     cache: PieceCache,
+    /// The byte offset in the piece of each part of `ids`, for [`token_end`].
+    starts: Vec<u32>,
 }
 
 impl Scratch {
@@ -231,6 +233,43 @@ fn merge(t: &Tables, owner: u32, piece: &[u8], whole: Option<u64>, s: &mut Scrat
     } else {
         count_heap(t, s)
     }
+}
+
+/// The byte offset in `piece` where its first `k` tokens end: where token `k + 1` starts, or
+/// `piece.len()` when the piece has at most `k` tokens. For `0 < k < count_piece(piece)`,
+/// the one place the token list of a piece is built (see `BpeCounter::token_boundary`).
+///
+/// The piece is merged from its single bytes with the heap loop, which every other loop
+/// agrees with (`loops.rs` tests) and which is Hugging Face's own order; a whole-piece
+/// vocabulary hit is one token, as in [`count_piece`]. A byte missing from a merge-based
+/// vocabulary makes no token and belongs to the token before it.
+pub(crate) fn token_end(t: &Tables, piece: &[u8], k: usize, s: &mut Scratch) -> usize {
+    if k == 0 {
+        return 0;
+    }
+    if piece.len() <= 1 || t.lookup(piece).is_some() {
+        return piece.len();
+    }
+    s.ids.clear();
+    s.starts.clear();
+    for (i, &b) in piece.iter().enumerate() {
+        let id = t
+            .merges
+            .byte_ids
+            .get(usize::from(b))
+            .copied()
+            .unwrap_or(EMPTY);
+        if id == EMPTY && t.kind == Kind::Merges {
+            continue;
+        }
+        s.ids.push(id);
+        s.starts.push(i as u32);
+    }
+    count_heap(t, s);
+    s.links
+        .after_nth_live(k)
+        .and_then(|part| s.starts.get(part as usize))
+        .map_or(piece.len(), |&at| at as usize)
 }
 
 /// The count of a piece whose parts (`s.ids`) have seams no merge crosses (`s.cuts`, see
