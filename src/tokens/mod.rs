@@ -136,39 +136,6 @@ pub trait TokenCounter: Send + Sync + std::fmt::Debug {
         true
     }
 
-    /// The byte offset in `text` where its first `k` tokens end (rounded down to a character
-    /// start); `text.len()` when it has at most `k` tokens.
-    ///
-    /// The default searches the longest prefix, cut at a character boundary, that counts at
-    /// most `k` tokens.
-    fn token_boundary(&self, text: &str, k: usize) -> usize {
-        if k == 0 {
-            return 0;
-        }
-        if self.count_till_limit(text, k).is_some() {
-            return text.len();
-        }
-        let (mut low, mut high) = (0, text.len());
-        while low < high {
-            let mut mid = low + (high - low).div_ceil(2);
-            while !text.is_char_boundary(mid) {
-                mid -= 1;
-            }
-            if mid <= low {
-                break;
-            }
-            if self.count_till_limit(&text[..mid], k).is_some() {
-                low = mid;
-            } else {
-                high = mid - 1;
-                while !text.is_char_boundary(high) {
-                    high -= 1;
-                }
-            }
-        }
-        low
-    }
-
     /// The id of the special token spelled `token` (e.g. `<|im_start|>`), if the vocabulary
     /// has it. A special token always costs one token.
     fn special_token(&self, token: &str) -> Option<u32> {
