@@ -374,7 +374,7 @@ impl Frames for DeepSeekV4 {
                     }
                     let next_is_reply = turns
                         .get(i + 1)
-                        .is_none_or(|next| matches!(next, Turn::Assistant { .. }));
+                        .map_or(true, |next| matches!(next, Turn::Assistant { .. }));
                     if next_is_reply {
                         let think = self.thinking
                             && (!drop_thinking || last_user.is_some_and(|last| i >= last));
@@ -383,7 +383,7 @@ impl Frames for DeepSeekV4 {
                     }
                 }
                 Turn::Assistant { message, open } => {
-                    let keep = !drop_thinking || last_user.is_none_or(|last| i > last);
+                    let keep = !drop_thinking || last_user.map_or(true, |last| i > last);
                     self.reply(message, keep, *open, out);
                 }
             }
