@@ -300,6 +300,7 @@ pub const BUILTIN: &[BuiltinModel] = &[
     entry("o4-mini*", O200kBase, OpenAi, 200_000, 100_000, OPENAI_OLD, "2025-09"),
     entry("qwen3-max*", QwenVocab, Qwen3, 262_144, 65_536, "Alibaba Cloud Model Studio listing (context 256K, max output 64K) as mirrored by Vercel AI Gateway (262,144 / 65,536)", "2026-11-30"),
     entry("qwen3.6-plus*", Qwen35, Qwen3, 1_000_000, 65_536, "1M context per Vercel AI Gateway's qwen3.6-plus page; max output 65,536 as Qwen3.5-Plus, NOT confirmed for 3.6", "2026-11-30"),
+    entry("qwen3-coder-plus*", QwenVocab, Qwen3, 1_000_000, 65_536, "1M context per Vercel AI Gateway's qwen3-coder-plus page; max output 65,536 NOT confirmed; Qwen3-Coder's own tool-call template (XML) is not modelled, tools count as in Qwen3's; prices not confirmed", "2026-11-30"),
     entry("qwen-plus*", QwenVocab, Qwen3, 131_072, 8_192, QWEN_OLD, "2025-09"),
     entry("qwen-max*", QwenVocab, Qwen3, 32_768, 8_192, QWEN_OLD, "2025-09"),
     entry("qwen-turbo*", QwenVocab, Qwen3, 131_072, 16_384, "Alibaba Cloud Model Studio qwen-turbo page: context 131,072, max output 16,384", "2026-11-30"),
