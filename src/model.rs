@@ -384,8 +384,9 @@ impl Model {
     /// [`Error::InvalidConfig`] when the spec has no name or a `*` that is not at the end.
     pub fn register(spec: ModelSpec) -> Result<()> {
         check_pattern(&spec.name)?;
-        if let Some(pricing) = spec.pricing {
-            Pricing::register(&spec.name, pricing);
+        match spec.pricing {
+            Some(pricing) => Pricing::register(&spec.name, pricing),
+            None => Pricing::unregister(&spec.name),
         }
         if let Ok(mut registered) = REGISTERED.write() {
             registered.retain(|known| !known.name.eq_ignore_ascii_case(&spec.name));
@@ -435,7 +436,7 @@ impl Model {
     }
 
     /// The model with a request's `thinking` field applied (`{"type": "enabled"}` or
-    /// `{"type": "disabled"}`; absent: the model's default).
+    /// `{"type": "disabled"}`, or `true`/`false`; absent: the model's default).
     ///
     /// ```
     /// use chatctx::model::Model;
@@ -448,10 +449,15 @@ impl Model {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] naming the field when `thinking` is not one of those.
+    /// [`Error::InvalidConfig`] naming the field when `thinking` is none of those and the
+    /// model's template has a thinking switch (DeepSeek); other templates ignore the field.
     pub fn for_request(mut self, fields: &Map<String, Value>) -> Result<Model> {
-        if let Some(thinking) = thinking_of(fields)? {
-            self.spec.thinking = Some(thinking);
+        let switch = matches!(self.spec.template, Family::DeepSeek | Family::DeepSeekV4);
+        match thinking_of(fields) {
+            Ok(Some(thinking)) => self.spec.thinking = Some(thinking),
+            Ok(None) => {}
+            Err(err) if switch => return Err(err),
+            Err(_) => {}
         }
         Ok(self)
     }
@@ -472,8 +478,8 @@ impl Model {
     }
 }
 
-/// A request's `thinking` field: `Some(true)` for `{"type": "enabled"}`, `Some(false)` for
-/// `{"type": "disabled"}`, `None` when absent.
+/// A request's `thinking` field: `Some(true)` for `{"type": "enabled"}` (or `true`),
+/// `Some(false)` for `{"type": "disabled"}` (or `false`), `None` when absent.
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] naming the field for anything else.
@@ -481,6 +487,9 @@ pub fn thinking_of(fields: &Map<String, Value>) -> Result<Option<bool>> {
     let Some(thinking) = fields.get("thinking") else {
         return Ok(None);
     };
+    if let Value::Bool(thinking) = thinking {
+        return Ok(Some(*thinking));
+    }
     match thinking.get("type").and_then(Value::as_str) {
         Some("enabled") => Ok(Some(true)),
         Some("disabled") => Ok(Some(false)),
@@ -845,8 +854,19 @@ mod tests {
             thinking_of(&fields(r#"{"thinking":{"type":"enabled"}}"#)).unwrap(),
             Some(true)
         );
-        let err = thinking_of(&fields(r#"{"thinking":{"type":"on"}}"#)).unwrap_err();
+        assert_eq!(
+            thinking_of(&fields(r#"{"thinking":false}"#)).unwrap(),
+            Some(false)
+        );
+        let bad = fields(r#"{"thinking":{"type":"on"}}"#);
+        let err = thinking_of(&bad).unwrap_err();
         assert!(err.to_string().contains("thinking"), "{err}");
+        // only templates with a thinking switch care
+        assert!(Model::resolve("deepseek-v4-pro")
+            .unwrap()
+            .for_request(&bad)
+            .is_err());
+        assert!(Model::resolve("gpt-5").unwrap().for_request(&bad).is_ok());
     }
 
     #[test]

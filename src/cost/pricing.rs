@@ -173,6 +173,13 @@ impl Pricing {
         }
     }
 
+    /// Remove the prices registered for `pattern` (the built-in table is untouched).
+    pub fn unregister(pattern: &str) {
+        if let Ok(mut registered) = REGISTERED.write() {
+            registered.retain(|(known, _)| !known.eq_ignore_ascii_case(pattern));
+        }
+    }
+
     /// The model patterns the built-in table prices.
     pub fn known_models() -> Vec<&'static str> {
         PRICES
