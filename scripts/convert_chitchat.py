@@ -44,7 +44,9 @@ try:
 except ImportError:  # pragma: no cover
     sys.exit("chitchat-dataset is not installed: pip install chitchat-dataset==0.9.0")
 
-MODEL = "deepseek-chat"
+MODEL = "deepseek-v4-flash"
+# deepseek-chat, the model these requests were first written for, was V4-Flash non-thinking
+THINKING = {"type": "disabled"}
 SYSTEM_PROMPT = (
     "You are a friendly conversation partner. Chat casually and keep your replies short."
 )
@@ -105,12 +107,13 @@ def request(pairs, final_user, prefix_pairs=()):
         messages.append({"role": "user", "content": user})
         messages.append({"role": "assistant", "content": assistant})
     messages.append({"role": "user", "content": final_user})
-    return {"model": MODEL, "messages": messages}
+    return {"model": MODEL, "thinking": THINKING, "messages": messages}
 
 
 def dump_pretty(obj):
     """One message per line: readable, diff-friendly, and still plain JSON."""
-    lines = ["{", '  "model": %s,' % json.dumps(obj["model"]), '  "messages": [']
+    lines = ["{", '  "model": %s,' % json.dumps(obj["model"]),
+             '  "thinking": %s,' % json.dumps(obj["thinking"]), '  "messages": [']
     msgs = obj["messages"]
     for i, m in enumerate(msgs):
         sep = "," if i + 1 < len(msgs) else ""

@@ -64,7 +64,7 @@ pub enum Error {
     UnknownModel {
         /// The name as given.
         name: String,
-        /// The names and patterns that are known.
+        /// The known names and patterns closest to it.
         known: Vec<String>,
     },
     /// A tokenizer name no table knows.
@@ -211,7 +211,7 @@ impl fmt::Display for Error {
                 reason,
             } => write!(f, "message {index}: `{flag}: true` {reason}"),
             Error::UnknownModel { name, known } => {
-                write!(f, "unknown model {name:?}; known: {}", known.join(", "))
+                write!(f, "unknown model {name:?}; closest known: {}", known.join(", "))
             }
             Error::UnknownTokenizer { name, known } => {
                 write!(f, "unknown tokenizer {name:?}; known: {}", known.join(", "))

@@ -36,7 +36,7 @@ fn assert_bad_input(args: &[&str], stdin: Option<&str>, mentions: &str) {
 #[test]
 fn count_reports_prompt_and_per_message_tokens() {
     let out = ok_json(&["count", "fixtures/seeds/deepseek_multi_round.json"], None);
-    assert_eq!(out["model"], "deepseek-chat");
+    assert_eq!(out["model"], "deepseek-v4-flash");
     assert_eq!(out["tokenizer"], "deepseek-v3");
     let messages = out["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 3);

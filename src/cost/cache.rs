@@ -43,6 +43,27 @@ impl CacheModel {
         min_tokens: usize::MAX,
     };
 
+    /// The names a models file's `cache` field takes.
+    pub const NAMES: [&'static str; 4] = ["deepseek", "openai", "qwen", "none"];
+
+    /// A cache model by name: `deepseek`, `openai`, `qwen` (Model Studio's implicit cache) or
+    /// `none`.
+    ///
+    /// ```
+    /// use chatctx::cost::CacheModel;
+    /// assert_eq!(CacheModel::named("openai"), Some(CacheModel::OPENAI));
+    /// assert_eq!(CacheModel::named("lru"), None);
+    /// ```
+    pub fn named(name: &str) -> Option<CacheModel> {
+        match name {
+            "deepseek" => Some(CacheModel::DEEPSEEK),
+            "openai" => Some(CacheModel::OPENAI),
+            "qwen" | "qwen-implicit" => Some(CacheModel::QWEN_IMPLICIT),
+            "none" => Some(CacheModel::NONE),
+            _ => None,
+        }
+    }
+
     /// Tokens billed as cache hits when `shared` leading tokens match an earlier request.
     ///
     /// ```

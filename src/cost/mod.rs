@@ -10,4 +10,5 @@ mod cache;
 mod pricing;
 
 pub use cache::{CacheModel, CacheSimulator, PromptBlock};
-pub use pricing::{Bill, Pricing};
+pub(crate) use pricing::pattern_rank;
+pub use pricing::{Bill, PriceEntry, Pricing, PRICES};

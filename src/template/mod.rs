@@ -5,7 +5,8 @@
 //! [`PromptCounter`] knows one family's framing and one vocabulary, and answers the question
 //! every policy asks: how many prompt tokens would these messages cost?
 //!
-//! One file per family: [`openai`] (the cookbook formula), [`chatml`] (Qwen), [`deepseek`].
+//! One file per family: [`openai`] (the cookbook formula), [`chatml`] (Qwen), [`deepseek`]
+//! (DeepSeek-V3.x), [`deepseek_v4`] (DeepSeek-V4, DSML tool calls).
 //! The ChatML and DeepSeek counters render the official template into special tokens (one
 //! token each) and text runs between them (counted on their own, which is exact because a
 //! tokenizer never merges across a special token). Every text run goes through a [`Memo`], so
@@ -13,6 +14,7 @@
 
 pub mod chatml;
 pub mod deepseek;
+pub mod deepseek_v4;
 pub mod media;
 mod memo;
 pub mod openai;
@@ -223,6 +225,7 @@ macro_rules! frames_prompt_counter {
 
 frames_prompt_counter!(chatml::ChatMl);
 frames_prompt_counter!(deepseek::DeepSeek);
+frames_prompt_counter!(deepseek_v4::DeepSeekV4);
 
 /// The rendered prompt of `messages` under a template family, as text (for debugging and for
 /// comparing with a reference render); `None` for OpenAI, which has no published template.
@@ -243,6 +246,9 @@ pub fn render_with(family: Family, messages: &[Message], request: &RequestTools)
         Family::DeepSeek => {
             deepseek::DeepSeek::new(counter).render_with(messages, request, &mut out)
         }
+        Family::DeepSeekV4 => {
+            deepseek_v4::DeepSeekV4::new(counter).render_with(messages, request, &mut out)
+        }
     }
     Some(out.to_text())
 }
@@ -258,34 +264,54 @@ pub enum Family {
     Qwen3,
     /// DeepSeek-V3.x ([`deepseek::DeepSeek`]).
     DeepSeek,
+    /// DeepSeek-V4: DSML tool calls, thinking by default ([`deepseek_v4::DeepSeekV4`]).
+    DeepSeekV4,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 4] = [
+    pub const ALL: [Family; 5] = [
         Family::OpenAi,
         Family::Qwen25,
         Family::Qwen3,
         Family::DeepSeek,
+        Family::DeepSeekV4,
     ];
 
-    /// The family name: `openai`, `qwen2.5`, `qwen3`, `deepseek`.
+    /// The family name: `openai`, `qwen2.5`, `qwen3`, `deepseek`, `deepseek-v4`.
     pub const fn name(self) -> &'static str {
         match self {
             Family::OpenAi => "openai",
             Family::Qwen25 => "qwen2.5",
             Family::Qwen3 => "qwen3",
             Family::DeepSeek => "deepseek",
+            Family::DeepSeekV4 => "deepseek-v4",
         }
     }
 
-    /// A prompt counter of this family over `counter`.
+    /// A prompt counter of this family over `counter`, in the family's default mode
+    /// (DeepSeek-V4: thinking; DeepSeek-V3.x: non-thinking).
     pub fn prompt_counter(self, counter: Arc<dyn TokenCounter>) -> Arc<dyn PromptCounter> {
+        self.prompt_counter_with(counter, None)
+    }
+
+    /// [`Family::prompt_counter`] with the thinking mode set (`None`: the family's default;
+    /// families without a thinking switch in their template ignore it).
+    pub fn prompt_counter_with(
+        self,
+        counter: Arc<dyn TokenCounter>,
+        thinking: Option<bool>,
+    ) -> Arc<dyn PromptCounter> {
         match self {
             Family::OpenAi => Arc::new(openai::OpenAi::new(counter)),
             Family::Qwen25 => Arc::new(chatml::ChatMl::new(chatml::Flavor::Qwen25, counter)),
             Family::Qwen3 => Arc::new(chatml::ChatMl::new(chatml::Flavor::Qwen3, counter)),
-            Family::DeepSeek => Arc::new(deepseek::DeepSeek::new(counter)),
+            Family::DeepSeek => {
+                Arc::new(deepseek::DeepSeek::new(counter).thinking(thinking.unwrap_or(false)))
+            }
+            Family::DeepSeekV4 => {
+                Arc::new(deepseek_v4::DeepSeekV4::new(counter).thinking(thinking.unwrap_or(true)))
+            }
         }
     }
 }
@@ -299,7 +325,14 @@ impl fmt::Display for Family {
 impl FromStr for Family {
     type Err = Error;
 
+    /// A family name ([`Family::name`]), or one of the template names of a models file:
+    /// `chatml` (Qwen3's ChatML, no default system prompt) and `deepseek-v3` (`deepseek`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "chatml" => return Ok(Family::Qwen3),
+            "deepseek-v3" => return Ok(Family::DeepSeek),
+            _ => {}
+        }
         Family::ALL
             .into_iter()
             .find(|family| family.name() == s)
@@ -307,7 +340,8 @@ impl FromStr for Family {
                 Error::config(
                     "template",
                     format!(
-                        "unknown template family {s:?}; known: openai, qwen2.5, qwen3, deepseek"
+                        "unknown template {s:?}; known: openai, chatml, deepseek-v3, deepseek-v4 \
+                         (and the family names qwen2.5, qwen3, deepseek)"
                     ),
                 )
             })

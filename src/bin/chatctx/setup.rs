@@ -11,7 +11,7 @@ use chatctx::retrieval::{Index, NGrams, Postgres};
 use chatctx::summarizer::SummarizerSpec;
 use chatctx::template::Family;
 use chatctx::tokens::Vocabulary;
-use chatctx::{Error, PromptCounter, TokenCounter};
+use chatctx::{ChatRequest, Error, PromptCounter, TokenCounter};
 
 /// What to count with: a resolved model, or a bare vocabulary with its family's template.
 #[derive(Debug)]
@@ -61,10 +61,36 @@ impl Counting {
         }
     }
 
+    /// The request's `thinking` field applied (it decides DeepSeek's thinking mode).
+    pub(crate) fn with_request(self, request: &ChatRequest) -> Result<Self, Error> {
+        let model = Model::custom(self.model.clone().unwrap_or_default(), self.spec)
+            .for_request(&request.fields)?;
+        Ok(Counting {
+            model: self.model,
+            spec: model.spec,
+        })
+    }
+
     /// The prompt counter.
     pub(crate) fn prompt_counter(&self) -> Arc<dyn PromptCounter> {
-        Model::custom(self.model.clone().unwrap_or_default(), self.spec).prompt_counter()
+        Model::custom(self.model.clone().unwrap_or_default(), self.spec.clone()).prompt_counter()
     }
+}
+
+/// Register the models of `--models FILE`, else of the file the `CHATCTX_MODELS` environment
+/// variable names (nothing when neither is given).
+pub(crate) fn register_models(flag: Option<&str>) -> Result<(), Error> {
+    let path = match flag {
+        Some(path) => path.to_string(),
+        None => match std::env::var("CHATCTX_MODELS") {
+            Ok(path) if !path.trim().is_empty() => path,
+            _ => return Ok(()),
+        },
+    };
+    for spec in chatctx::model::load_models(&path)? {
+        Model::register(spec)?;
+    }
+    Ok(())
 }
 
 /// The template family a bare vocabulary is used with.
@@ -73,7 +99,7 @@ fn family_of(vocabulary: Vocabulary) -> Family {
         Vocabulary::Cl100kBase | Vocabulary::O200kBase => Family::OpenAi,
         Vocabulary::Qwen25 => Family::Qwen25,
         Vocabulary::Qwen35 => Family::Qwen3,
-        Vocabulary::DeepseekV3 => Family::DeepSeek,
+        Vocabulary::DeepseekV3 => Family::DeepSeekV4,
     }
 }
 
@@ -82,7 +108,7 @@ pub(crate) fn text_counter(name: &str) -> Result<Arc<dyn TokenCounter>, Error> {
     match Vocabulary::from_str(name) {
         Ok(vocabulary) => Ok(vocabulary.counter()),
         Err(err) => Model::resolve(name)
-            .map(|model| model.spec.vocabulary.counter())
+            .map(|model| model.spec.counter())
             .map_err(|_| err),
     }
 }
@@ -181,9 +207,11 @@ pub(crate) struct BudgetArgs {
 }
 
 impl BudgetArgs {
-    /// The model to count with and its limits.
-    pub(crate) fn resolve(&self, request_model: Option<&str>) -> Result<(Counting, Limits), Error> {
-        let counting = Counting::resolve(self.model.as_deref(), None, request_model)?;
+    /// The model to count with (its thinking mode from the request's `thinking` field) and
+    /// its limits.
+    pub(crate) fn resolve(&self, request: &ChatRequest) -> Result<(Counting, Limits), Error> {
+        let counting = Counting::resolve(self.model.as_deref(), None, request.model())?
+            .with_request(request)?;
         let limits = limits(&counting.spec, self.window, self.reserve)?;
         Ok((counting, limits))
     }
