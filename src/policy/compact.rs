@@ -158,6 +158,42 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn inside_an_agent_loop_the_cut_falls_between_steps_and_stays() {
+        let mut messages = vec![Message::system("be brief"), Message::user("fix it")];
+        let mut state = PolicyState::default();
+        let limits = Limits::new(420, 20);
+        let mut cuts = 0;
+        let mut previous: Option<Vec<Message>> = None;
+        for step in 0..40 {
+            let id = format!("call_{step}");
+            let mut call = Message::assistant("");
+            call.tool_calls = Some(vec![crate::message::ToolCall::function(
+                id.clone(),
+                "read",
+                "{}",
+            )]);
+            messages.push(call);
+            messages.push(Message::tool(id, "x".repeat(80)));
+            let outcome = run(&messages, limits, &mut state).await;
+            assert!(outcome.report.fits, "step {step}");
+            crate::message::validate_request(&outcome.messages).unwrap();
+            // the system prompt and the user's request always open the request
+            assert_eq!(outcome.messages[..2], messages[..2]);
+            if let Some(previous) = &previous {
+                if !outcome.messages.starts_with(&previous[..]) {
+                    cuts += 1;
+                    assert!(outcome.report.tokens_after <= 200, "step {step}");
+                    let from = state.compact_from.unwrap();
+                    assert_eq!(messages[from].role, crate::message::Role::Assistant);
+                }
+            }
+            previous = Some(outcome.messages);
+        }
+        // each cut frees room for about eight more steps
+        assert!((3..=6).contains(&cuts), "{cuts} cuts");
+    }
+
     #[test]
     fn rejects_bad_watermarks() {
         assert!(Compact::new(0.0).is_err());
