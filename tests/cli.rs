@@ -1,6 +1,8 @@
 //! The built `chatctx` binary on fixtures: every command and flag, and bad input.
 
 mod common;
+#[path = "../benches/support/peers.rs"]
+mod peers;
 
 use std::process::Output;
 
@@ -41,8 +43,27 @@ fn count_reports_prompt_and_per_message_tokens() {
     let messages = out["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 3);
     assert_eq!(messages[0]["role"], "user");
-    let sum: u64 = messages.iter().map(|m| m["tokens"].as_u64().unwrap()).sum();
-    assert!(out["prompt_tokens"].as_u64().unwrap() >= sum);
+    // the library's counts for the same request (its template is checked against the
+    // reference renderer in tests/template_reference.rs)
+    let request =
+        chatctx::ChatRequest::from_json(&common::read("seeds/deepseek_multi_round.json")).unwrap();
+    let counter = chatctx::Model::resolve("deepseek-chat")
+        .unwrap()
+        .prompt_counter();
+    let last_user = request
+        .messages
+        .iter()
+        .rposition(|m| m.role == chatctx::Role::User)
+        .unwrap();
+    for (index, message) in request.messages.iter().enumerate() {
+        let expected = counter.message_tokens(message, index >= last_user);
+        assert_eq!(messages[index]["tokens"], expected, "message {index}");
+    }
+    let estimate = counter.estimate(&request.messages);
+    assert!(estimate.exact);
+    assert_eq!(out["prompt_tokens"], estimate.tokens);
+    assert_eq!(out["request_tokens"], 0);
+    assert_eq!(out["exact"], true);
 
     // --model overrides the request's model; --tokenizer takes a vocabulary; stdin works
     let text = common::read("seeds/qwen_multi_round.json");
@@ -54,6 +75,26 @@ fn count_reports_prompt_and_per_message_tokens() {
     let o200k = ok_json(&["count", "--tokenizer", "o200k_base"], Some(&text));
     assert_eq!(o200k["tokenizer"], "o200k_base");
     assert_eq!(o200k["model"], Value::Null);
+}
+
+/// The reference count for a tokenizer name: tiktoken-rs (cl100k, o200k and, with their ranks,
+/// Qwen), Hugging Face tokenizers (DeepSeek-V3).
+fn reference_count(tokenizer: &str) -> Box<dyn Fn(&str) -> usize> {
+    use chatctx::Vocabulary;
+    let vocabulary = match tokenizer {
+        "gpt-4o" => Vocabulary::O200kBase,
+        name => name.parse().unwrap(),
+    };
+    match vocabulary {
+        Vocabulary::DeepseekV3 => {
+            let hf = peers::hf(vocabulary).unwrap();
+            Box::new(move |text| peers::hf_count(&hf, text))
+        }
+        _ => {
+            let tiktoken = peers::tiktoken(vocabulary).unwrap();
+            Box::new(move |text| tiktoken.encode_ordinary(text).len())
+        }
+    }
 }
 
 #[test]
@@ -86,7 +127,10 @@ fn count_text_plain_and_jsonl() {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0]["id"], 7);
         assert_eq!(rows[1]["lang"], "zh");
-        assert!(rows[0]["tokens"].as_u64().unwrap() >= 2, "{tokenizer}");
+        let counts = [&rows[0]["tokens"], &rows[1]["tokens"]].map(|n| n.as_u64().unwrap());
+        let reference = reference_count(tokenizer);
+        let expected = ["hello world", "你好世界"].map(|text| reference(text) as u64);
+        assert_eq!(counts, expected, "{tokenizer}");
     }
 }
 
