@@ -126,6 +126,9 @@ fn counts_match_reference_tokenizers() {
     assert!(checked >= 44, "only {checked} counts checked");
     // every vocabulary has reference records, Qwen3.5's prompt counter included
     for vocabulary in Vocabulary::ALL {
-        assert!(per_vocabulary.contains(&vocabulary), "no record for {vocabulary}");
+        assert!(
+            per_vocabulary.contains(&vocabulary),
+            "no record for {vocabulary}"
+        );
     }
 }
