@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run every fuzz target, one after the other, for a fixed time each.
+# Run every fuzz target, one after the other, for a fixed time each (CI runs the short
+# fuzz/smoke.sh instead, which needs no cargo-fuzz).
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]     (default: 60 seconds, all targets)
 #

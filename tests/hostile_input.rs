@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "../benches/support/peers.rs"]
+mod peers;
 
 use std::process::Output;
 use std::sync::Arc;
@@ -74,24 +76,39 @@ fn twenty_megabytes_of_content_work() {
     assert!(text.len() > 20_000_000);
     let request = ChatRequest::from_json(&text).unwrap();
     assert_eq!(request.to_json(), text);
-    // the estimate counter is linear and fast even in a debug build
+    // the estimate counter is linear and fast even in a debug build: 29 ASCII bytes at 4.2 per
+    // token and 4 CJK characters at 1.1 per token, per repetition
     let estimate = chatctx::tokens::EstimateCounter::for_vocabulary(Vocabulary::O200kBase);
-    assert!(estimate.count(&content) > 1_000_000);
+    let repetitions = (20 * 1024 * 1024 / 40) as f64;
+    let expected = (29.0 * repetitions / 4.2 + 4.0 * repetitions / 1.1).round() as usize;
+    assert_eq!(expected, 5_526_586);
+    assert_eq!(estimate.count(&content), expected);
 }
 
 #[test]
 fn one_long_piece_counts_without_blowing_up() {
     // A 200 KB run with no whitespace or punctuation is a single pre-tokenizer piece: the
-    // byte-pair merge must stay near-linear on it.
+    // byte-pair merge must stay near-linear on it, and exact (counts from the references:
+    // bpe-openai, Hugging Face tokenizers, tiktoken-rs with the Qwen ranks).
     let started = std::time::Instant::now();
-    for (vocabulary, text) in [
-        (Vocabulary::Cl100kBase, "a".repeat(200_000)),
-        (Vocabulary::DeepseekV3, "ab".repeat(100_000)),
-        (Vocabulary::Qwen25, "é".repeat(100_000)),
-    ] {
-        assert!(vocabulary.counter().count(&text) > 0, "{vocabulary:?}");
-    }
+    let a = "a".repeat(200_000);
+    let ab = "ab".repeat(100_000);
+    let e = "é".repeat(100_000);
+    let counts = [
+        Vocabulary::Cl100kBase.counter().count(&a),
+        Vocabulary::DeepseekV3.counter().count(&ab),
+        Vocabulary::Qwen25.counter().count(&e),
+    ];
     assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+    let deepseek = peers::hf(Vocabulary::DeepseekV3).unwrap();
+    let qwen = peers::tiktoken(Vocabulary::Qwen25).unwrap();
+    let references = [
+        bpe_openai::cl100k_base().count(&a),
+        peers::hf_count(&deepseek, &ab),
+        qwen.encode_ordinary(&e).len(),
+    ];
+    assert_eq!(counts, references);
+    assert_eq!(counts, [25_000, 100_000, 100_000]);
 }
 
 #[test]
@@ -213,7 +230,11 @@ fn zero_negative_and_overreserved_windows() {
         args
     };
     assert_exit_2(&fit(&["--window", "0"]), HI, "window");
-    assert_exit_2(&fit(&["--window", "-5"]), HI, "");
+    assert_exit_2(
+        &fit(&["--window", "-5"]),
+        HI,
+        "unexpected argument '-5' found",
+    );
     assert_exit_2(&fit(&["--window=-5"]), HI, "-5");
     assert_exit_2(&fit(&["--window", "NaN"]), HI, "NaN");
     assert_exit_2(&fit(&["--window", "1e9"]), HI, "1e9");
@@ -227,8 +248,16 @@ fn zero_negative_and_overreserved_windows() {
         HI,
         "reserved",
     );
-    assert_exit_2(&fit(&["--reserve", "-1"]), HI, "");
-    assert_exit_2(&fit(&["--window", "99999999999999999999999"]), HI, "");
+    assert_exit_2(
+        &fit(&["--reserve", "-1"]),
+        HI,
+        "unexpected argument '-1' found",
+    );
+    assert_exit_2(
+        &fit(&["--window", "99999999999999999999999"]),
+        HI,
+        "invalid value '99999999999999999999999' for '--window <WINDOW>': number too large",
+    );
     for spec in ["rolling-summary:NaN", "compact:inf", "compact:0"] {
         assert_exit_2(&["fit", "--policy", spec, "--model", "gpt-4o"], HI, spec);
     }

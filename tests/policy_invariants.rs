@@ -1,5 +1,7 @@
 //! Invariants of every policy over generated conversations: tool loops with matching results,
-//! content parts, a trailing prefix message, Unicode text.
+//! content parts, a trailing prefix message, Unicode text. The properties of the policies that
+//! cut, recall or summarize count the generated cases that do, and fail when too few do: a
+//! generator that never reaches the interesting case would make them pass by accident.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -10,13 +12,15 @@ use std::sync::{Arc, Mutex};
 use chatctx::conversation::{Conversation, Transcript};
 use chatctx::message::{validate, Content, ContentPart, Message, ToolCall};
 use chatctx::policy::{
-    is_summary, summary_message, Chain, ContextPolicy, Input, LastRounds, Limits, Outcome,
-    PassThrough, PolicyState, RollingSummary, TokenBudget,
+    is_summary, summary_message, Chain, Compact, ContextPolicy, Input, LastRounds, Limits, Outcome,
+    PassThrough, PolicyState, Recall, RollingSummary, TokenBudget,
 };
+use chatctx::retrieval::Index;
 use chatctx::summarizer::{summarizer_fn, Summary, SummaryInput};
 use chatctx::{Error, PromptCounter, Session};
 use common::TestCounter;
 use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestRunner};
 
 /// What follows a user turn.
 #[derive(Debug, Clone)]
@@ -112,9 +116,59 @@ fn run(
     messages: &[Message],
     limits: Limits,
 ) -> chatctx::Result<Outcome> {
+    run_with(policy, messages, limits, &mut PolicyState::default())
+}
+
+fn run_with(
+    policy: &dyn ContextPolicy,
+    messages: &[Message],
+    limits: Limits,
+    state: &mut PolicyState,
+) -> chatctx::Result<Outcome> {
     let conversation = Conversation::new(messages);
     let input = Input::new(messages, &conversation, limits, &TestCounter);
-    futures_block_on(policy.apply(input, &mut PolicyState::default()))
+    futures_block_on(policy.apply(input, state))
+}
+
+/// Run the property `case` on `cases` generated values; it returns whether the value reached
+/// the interesting behaviour. Fails (with the counts) when fewer than `at_least` did.
+fn reaching<S: Strategy>(
+    what: &str,
+    cases: u32,
+    at_least: u32,
+    strategy: S,
+    case: impl Fn(S::Value) -> Result<bool, TestCaseError>,
+) {
+    let reached = std::cell::Cell::new(0u32);
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(cases));
+    let result = runner.run(&strategy, |value| {
+        if case(value)? {
+            reached.set(reached.get() + 1);
+        }
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{what}: {failure}");
+    }
+    let reached = reached.get();
+    eprintln!("{what}: {reached} of {cases} cases");
+    assert!(
+        reached >= at_least,
+        "{what}: only {reached} of {cases} generated cases (at least {at_least} needed)"
+    );
+}
+
+/// The requests of a growing conversation: the history up to each user message, then the
+/// whole of it.
+fn requests(messages: &[Message]) -> Vec<&[Message]> {
+    let mut out: Vec<&[Message]> = messages
+        .iter()
+        .enumerate()
+        .filter(|(_, message)| message.role == chatctx::Role::User)
+        .map(|(index, _)| &messages[..=index])
+        .collect();
+    out.push(messages);
+    out
 }
 
 fn futures_block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -251,72 +305,232 @@ proptest! {
             }
         }
     }
+}
 
-    #[test]
-    fn rolling_summary_compacts_at_the_threshold_and_reads_each_message_once(
-        sizes in prop::collection::vec((1..120usize, 1..120usize), 5..60),
-        window in 150..400usize,
-        threshold in prop_oneof![Just(0.5), Just(0.7), Just(0.9)],
-    ) {
-        let calls: Arc<Mutex<Vec<SummaryInput>>> = Arc::default();
-        let log = Arc::clone(&calls);
-        let summarizer = summarizer_fn(move |input: SummaryInput| {
-            let mut log = log.lock().unwrap();
-            log.push(input);
-            let text = format!("S{}", log.len());
-            async move { Ok(Summary::new(text)) }
-        });
-        let policy = RollingSummary::new(Arc::new(summarizer)).with_threshold(threshold);
-        let limits = Limits::new(window, 20);
-        let usable = window - 20;
-        let limit = threshold * usable as f64;
-        let transcript = Transcript::new(vec![Message::system("Be kind.")]);
-        let mut session = Session::new(transcript, policy, Arc::new(TestCounter), limits);
-        let mut accepted = Vec::new();
-        for (k, (user, reply)) in sizes.iter().enumerate() {
-            session.push_user(format!("u{k} {}", "x".repeat(*user)));
-            let messages = session.transcript().messages().to_vec();
-            let before = session.state().clone();
-            // The request as it stands: system, current summary, pending messages.
-            let mut current = vec![messages[0].clone()];
-            let covered = before.summary.as_ref().map_or(1, |s| s.covers_until);
-            if let Some(summary) = &before.summary {
-                current.push(summary_message(&summary.text));
-            }
-            current.extend_from_slice(&messages[covered..]);
-            let now = TestCounter.count(&current);
-            let pending = Conversation::new(&messages).rounds().iter().filter(|r| r.start() >= covered).count();
-            let (request, report) = futures_block_on(session.prepare()).unwrap();
-            let outcome = Outcome { messages: request, sources: Vec::new(), report: report.clone() };
-            prop_assert!(outcome.report.fits);
-            prop_assert_eq!(report.summarizer_ran, now as f64 >= limit && pending >= 2);
-            if report.summarizer_ran && report.summarizer_error.is_none() {
-                accepted.push(calls.lock().unwrap().len() - 1);
-                let last_user = messages.len() - 1;
-                let floor = TestCounter.count(&[outcome.messages[0].clone(), outcome.messages[1].clone(), messages[last_user].clone()]);
-                if (floor as f64) < limit {
-                    prop_assert!((report.tokens_after as f64) < limit, "{} >= {}", report.tokens_after, limit);
-                }
-            }
-            if (now as f64) < limit {
-                prop_assert_eq!(report.tokens_after, now); // sent as it stands
-            }
-            session.record_reply(Message::assistant(format!("a{k} {}", "y".repeat(*reply))));
+#[test]
+fn rolling_summary_compacts_at_the_threshold_and_reads_each_message_once() {
+    let strategy = (
+        prop::collection::vec((1..120usize, 1..120usize), 5..60),
+        150..400usize,
+        prop_oneof![Just(0.5), Just(0.7), Just(0.9)],
+    );
+    reaching(
+        "rolling summary: a summary used",
+        128,
+        64,
+        strategy,
+        rolling_summary_case,
+    );
+}
+
+/// One rolling-summary case: a session growing turn by turn; whether a summary was used.
+fn rolling_summary_case(
+    (sizes, window, threshold): (Vec<(usize, usize)>, usize, f64),
+) -> Result<bool, TestCaseError> {
+    let calls: Arc<Mutex<Vec<SummaryInput>>> = Arc::default();
+    let log = Arc::clone(&calls);
+    let summarizer = summarizer_fn(move |input: SummaryInput| {
+        let mut log = log.lock().unwrap();
+        log.push(input);
+        let text = format!("S{}", log.len());
+        async move { Ok(Summary::new(text)) }
+    });
+    let policy = RollingSummary::new(Arc::new(summarizer)).with_threshold(threshold);
+    let limits = Limits::new(window, 20);
+    let usable = window - 20;
+    let limit = threshold * usable as f64;
+    let transcript = Transcript::new(vec![Message::system("Be kind.")]);
+    let mut session = Session::new(transcript, policy, Arc::new(TestCounter), limits);
+    let mut accepted = Vec::new();
+    for (k, (user, reply)) in sizes.iter().enumerate() {
+        session.push_user(format!("u{k} {}", "x".repeat(*user)));
+        let messages = session.transcript().messages().to_vec();
+        let before = session.state().clone();
+        // The request as it stands: system, current summary, pending messages.
+        let mut current = vec![messages[0].clone()];
+        let covered = before.summary.as_ref().map_or(1, |s| s.covers_until);
+        if let Some(summary) = &before.summary {
+            current.push(summary_message(&summary.text));
         }
-        // No message reaches the summarizer twice in summaries that were used; each call
-        // continues the last used summary.
-        let calls = calls.lock().unwrap();
-        let mut seen = std::collections::HashSet::new();
-        let mut last_used: Option<String> = None;
-        for (call, input) in calls.iter().enumerate() {
-            prop_assert_eq!(&input.previous, &last_used);
-            if !accepted.contains(&call) {
-                continue;
+        current.extend_from_slice(&messages[covered..]);
+        let now = TestCounter.count(&current);
+        let pending = Conversation::new(&messages)
+            .rounds()
+            .iter()
+            .filter(|r| r.start() >= covered)
+            .count();
+        let (request, report) = futures_block_on(session.prepare()).unwrap();
+        let outcome = Outcome {
+            messages: request,
+            sources: Vec::new(),
+            report: report.clone(),
+        };
+        prop_assert!(outcome.report.fits);
+        prop_assert_eq!(report.summarizer_ran, now as f64 >= limit && pending >= 2);
+        if report.summarizer_ran && report.summarizer_error.is_none() {
+            accepted.push(calls.lock().unwrap().len() - 1);
+            let last_user = messages.len() - 1;
+            let floor = TestCounter.count(&[
+                outcome.messages[0].clone(),
+                outcome.messages[1].clone(),
+                messages[last_user].clone(),
+            ]);
+            if (floor as f64) < limit {
+                prop_assert!(
+                    (report.tokens_after as f64) < limit,
+                    "{} >= {}",
+                    report.tokens_after,
+                    limit
+                );
             }
-            last_used = Some(format!("S{}", call + 1));
-            for message in &input.messages {
-                prop_assert!(seen.insert(message.content.text()), "seen twice: {:?}", message);
-            }
+        }
+        if (now as f64) < limit {
+            prop_assert_eq!(report.tokens_after, now); // sent as it stands
+        }
+        session.record_reply(Message::assistant(format!("a{k} {}", "y".repeat(*reply))));
+    }
+    // No message reaches the summarizer twice in summaries that were used; each call
+    // continues the last used summary.
+    let calls = calls.lock().unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let mut last_used: Option<String> = None;
+    for (call, input) in calls.iter().enumerate() {
+        prop_assert_eq!(&input.previous, &last_used);
+        if !accepted.contains(&call) {
+            continue;
+        }
+        last_used = Some(format!("S{}", call + 1));
+        for message in &input.messages {
+            prop_assert!(
+                seen.insert(message.content.text()),
+                "seen twice: {:?}",
+                message
+            );
         }
     }
+    Ok(!accepted.is_empty())
+}
+
+#[test]
+fn compact_grows_untouched_and_cuts_to_the_low_mark_only_when_full() {
+    let strategy = (
+        spec(),
+        40..250usize,
+        prop_oneof![Just(0.3), Just(0.5), Just(0.8)],
+    );
+    reaching("compact: a cut", 128, 24, strategy, compact_case);
+}
+
+/// One compaction case: the requests of a growing conversation, with the policy's state kept
+/// from one to the next; whether the history was cut at least once.
+fn compact_case((spec, window, low): (Spec, usize, f64)) -> Result<bool, TestCaseError> {
+    let messages = build(&spec);
+    let policy = Compact::new(low).unwrap();
+    let limits = Limits::new(window, 5);
+    let usable = window - 5;
+    let target = (usable as f64 * low).floor() as usize;
+    let mut state = PolicyState::default();
+    let mut previous: Option<(usize, Vec<Message>)> = None;
+    let mut cuts = 0;
+    for request in requests(&messages) {
+        let outcome = match run_with(&policy, request, limits, &mut state) {
+            Err(Error::DoesNotFit { .. }) => {
+                // only when the pinned messages and the last round alone are too many
+                prop_assert!(mandatory(request) > usable);
+                break;
+            }
+            Err(other) => return Err(TestCaseError::fail(other.to_string())),
+            Ok(outcome) => outcome,
+        };
+        check_shape(request, &outcome);
+        prop_assert!(outcome.report.fits);
+        // what growing untouched would send: the last request, then everything since
+        let untouched = previous.as_ref().map(|(length, sent)| {
+            let mut grown = sent.clone();
+            grown.extend_from_slice(&request[*length..]);
+            grown
+        });
+        match untouched {
+            Some(grown) if outcome.messages == grown => {}
+            Some(grown) => {
+                cuts += 1;
+                // cut only when growing would not fit, and then down to the low mark (or as
+                // little as fits when the last round alone is above it)
+                prop_assert!(TestCounter.count(&grown) > usable, "cut while it fitted");
+                if mandatory(request) <= target {
+                    prop_assert!(
+                        outcome.report.tokens_after <= target,
+                        "{} > low mark {}",
+                        outcome.report.tokens_after,
+                        target
+                    );
+                }
+            }
+            None => {}
+        }
+        previous = Some((request.len(), outcome.messages));
+    }
+    Ok(cuts > 0)
+}
+
+#[test]
+fn recall_brings_back_whole_older_rounds_within_the_budget() {
+    let strategy = (spec(), 30..300usize, 1..4usize);
+    reaching("recall: a round recalled", 128, 10, strategy, recall_case);
+}
+
+/// One recall case: the requests of a growing conversation against one index (each round is
+/// embedded on the first request after it ends); whether a round was recalled.
+fn recall_case((spec, window, k): (Spec, usize, usize)) -> Result<bool, TestCaseError> {
+    let messages = build(&spec);
+    let policy = Recall::new(Index::in_memory("case"), NonZeroUsize::new(k).unwrap());
+    let limits = Limits::new(window, 5);
+    let usable = window - 5;
+    let mut recalled_any = false;
+    for request in requests(&messages) {
+        let outcome = match run(&policy, request, limits) {
+            Err(Error::DoesNotFit { .. }) => {
+                prop_assert!(mandatory(request) > usable);
+                continue;
+            }
+            Err(other) => return Err(TestCaseError::fail(other.to_string())),
+            Ok(outcome) => outcome,
+        };
+        check_shape(request, &outcome);
+        prop_assert!(outcome.report.fits);
+        let report = &outcome.report;
+        let conversation = Conversation::new(request);
+        let rounds = conversation.rounds();
+        let kept = |round: &chatctx::Round| report.kept.contains(&round.start());
+        let recalled: Vec<usize> = (0..rounds.len())
+            .filter(|&position| report.recalled.contains(&rounds[position].start()))
+            .collect();
+        prop_assert!(
+            recalled.len() <= k,
+            "{} rounds recalled, k = {}",
+            recalled.len(),
+            k
+        );
+        for &position in &recalled {
+            let round = &rounds[position];
+            // whole rounds, sent, older than the last, and not part of the newest run of kept
+            // rounds (those the recency fill sends anyway)
+            prop_assert!(round.range().all(|i| report.recalled.contains(&i)));
+            prop_assert!(kept(round));
+            prop_assert!(position + 1 < rounds.len());
+            prop_assert!(rounds[position + 1..].iter().any(|later| !kept(later)));
+        }
+        let in_rounds: usize = recalled.iter().map(|&p| rounds[p].range().len()).sum();
+        prop_assert_eq!(in_rounds, report.recalled.len());
+        // the newest rounds fill the rest, newest first, up to the first that does not fit
+        let newest_run = rounds.iter().rev().take_while(|round| kept(round)).count();
+        if newest_run < rounds.len() {
+            let skipped = &rounds[rounds.len() - newest_run - 1];
+            let mut more: Vec<Message> = outcome.messages.clone();
+            more.extend(skipped.range().map(|i| request[i].clone()));
+            prop_assert!(TestCounter.count(&more) > usable, "a newer round fitted");
+        }
+        recalled_any |= !recalled.is_empty();
+    }
+    Ok(recalled_any)
 }

@@ -9,18 +9,22 @@ use std::sync::Arc;
 use chatctx::conversation::{pin, Conversation, Transcript};
 use chatctx::message::Message;
 use chatctx::policy::{Input, Limits, PolicySpec, PolicyState};
-use chatctx::summarizer::Extractive;
+use chatctx::summarizer::{summarizer_fn, Extractive, Summary, SummaryInput};
 use chatctx::{Error, PromptCounter, Session};
 use common::{fixture_messages, TestCounter};
 
-/// Every policy the spec language builds, stateful ones included.
+/// Every policy the spec language builds, stateful ones included (recall with a fresh
+/// in-memory index per build).
 const SPECS: &[&str] = &[
     "pass-through",
     "last-rounds:2",
     "token-budget",
     "rolling-summary",
+    "compact:0.5",
+    "recall:3",
     "last-rounds:8+token-budget",
     "rolling-summary+token-budget",
+    "recall:2+token-budget",
 ];
 
 /// The first 81 messages of the fixture (40 rounds); message 21 (a user turn of round 10)
@@ -53,11 +57,18 @@ async fn a_pinned_message_mid_history_survives_every_policy() {
     // The whole history is ~1,000 test tokens; 400 usable forces every budget policy to cut.
     let total = TestCounter.count(&messages);
     assert!(total > 800, "{total}");
+    let (mut cut_by, mut summarized_by, mut recalled_by) = (Vec::new(), Vec::new(), Vec::new());
+    // A short summary, so that the rolling summary fits and summarizes (the extractive one
+    // of 40 rounds is longer than this budget: the policy would fall back to truncation).
+    let short = summarizer_fn(|input: SummaryInput| async move {
+        Ok(Summary::new(format!("{} messages.", input.messages.len())))
+    });
+    let short = Arc::new(short);
     for spec in SPECS {
         let policy = spec
             .parse::<PolicySpec>()
             .unwrap()
-            .build_with(Arc::new(Extractive::new()))
+            .build_with(short.clone())
             .unwrap();
         let limits = Limits::new(500, 100);
         let input = Input::new(&messages, &conversation, limits, &TestCounter);
@@ -71,6 +82,7 @@ async fn a_pinned_message_mid_history_survives_every_policy() {
             assert!(report.kept.contains(&index), "{spec}: {report:?}");
             assert!(!report.summarized.contains(&index), "{spec}: summarized");
         }
+        assert_eq!(report.summarizer_error, None, "{spec}");
         if *spec != "pass-through" && !spec.starts_with("last-rounds:2") {
             assert!(
                 report.fits,
@@ -84,7 +96,36 @@ async fn a_pinned_message_mid_history_survives_every_policy() {
                 "{spec}"
             );
         }
+        cut_by.extend(report.dropped.first().map(|_| *spec));
+        if !report.summarized.is_empty() {
+            summarized_by.push(*spec);
+        }
+        if !report.recalled.is_empty() {
+            // recalled rounds never include the pinned messages: those are always sent
+            assert!(
+                PINNED.iter().all(|i| !report.recalled.contains(i)),
+                "{spec}"
+            );
+            recalled_by.push(*spec);
+        }
     }
+    // the budget forces cutting, summarizing and recalling, each by the policies that do it
+    assert_eq!(
+        cut_by,
+        [
+            "last-rounds:2",
+            "token-budget",
+            "compact:0.5",
+            "recall:3",
+            "last-rounds:8+token-budget",
+            "recall:2+token-budget",
+        ]
+    );
+    assert_eq!(
+        summarized_by,
+        ["rolling-summary", "rolling-summary+token-budget"]
+    );
+    assert_eq!(recalled_by, ["recall:3", "recall:2+token-budget"]);
 }
 
 #[tokio::test]
@@ -95,6 +136,8 @@ async fn pinned_content_alone_over_the_budget_is_named() {
     for spec in [
         "token-budget",
         "rolling-summary",
+        "compact:0.5",
+        "recall:3",
         "last-rounds:2+token-budget",
     ] {
         let policy = spec

@@ -180,3 +180,22 @@ async fn client_errors_are_not_retried() {
     assert!(!reason.contains("attempts"), "{reason}");
     assert_eq!(server.await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_server_that_never_answers_hits_the_timeout() {
+    // accepts connections and reads, never answers
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            held.push(socket);
+        }
+    });
+    let http = Http::new(url, "m", 3).with_timeout(Duration::from_millis(300));
+    assert!(format!("{http:?}").contains("timeout: Some(300ms)"));
+    let reason = embedder_error(http).await;
+    server.abort();
+    assert!(reason.ends_with(": timed out after 300ms"), "{reason}");
+}

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use chatctx::tokens::{BpeCounter, CachedCounter, EstimateCounter, TokenCounter, Vocabulary};
 use chatctx::Error;
 
+#[path = "../benches/support/peers.rs"]
+mod peers;
+
 #[test]
 fn names_round_trip_and_unknown_names_list_the_known() {
     for v in Vocabulary::ALL {
@@ -113,9 +116,12 @@ fn counters_are_object_safe_and_shareable() {
         Arc::new(EstimateCounter::default()),
         Arc::new(CachedCounter::new(Vocabulary::Cl100kBase.counter())),
     ];
-    for c in all {
-        assert!(c.count("hello world") >= 1);
-    }
+    let counts: Vec<usize> = all.iter().map(|c| c.count("hello world")).collect();
+    // o200k and cl100k: "hello", " world"; the estimate: 11 ASCII bytes at 4 per token
+    let o200k = tiktoken_rs::o200k_base_singleton().encode_ordinary("hello world");
+    let cl100k = tiktoken_rs::cl100k_base_singleton().encode_ordinary("hello world");
+    assert_eq!(counts, vec![o200k.len(), 3, cl100k.len()]);
+    assert_eq!(counts, vec![2, 3, 2]);
 }
 
 #[test]
@@ -160,8 +166,31 @@ fn huge_whitespace_and_single_char_runs_do_not_crash() {
         "你".repeat(100_000),
     ];
     for v in Vocabulary::ALL {
-        for t in &texts {
-            assert!(v.counter().count(t) > 0, "{v}");
+        let counts: Vec<usize> = texts.iter().map(|t| v.counter().count(t)).collect();
+        assert_eq!(counts, reference_counts(v, &texts), "{v}");
+    }
+}
+
+/// The counts of the reference implementation: bpe-openai for cl100k/o200k (linear on long
+/// runs), tiktoken-rs with the Qwen ranks (on NFC text), Hugging Face tokenizers for
+/// DeepSeek-V3.
+fn reference_counts(vocabulary: Vocabulary, texts: &[String]) -> Vec<usize> {
+    use unicode_normalization::UnicodeNormalization;
+    match vocabulary {
+        Vocabulary::DeepseekV3 => {
+            let hf = peers::hf(vocabulary).unwrap();
+            texts.iter().map(|t| peers::hf_count(&hf, t)).collect()
+        }
+        Vocabulary::Qwen25 | Vocabulary::Qwen35 => {
+            let tiktoken = peers::tiktoken(vocabulary).unwrap();
+            texts
+                .iter()
+                .map(|t| tiktoken.encode_ordinary(&t.nfc().collect::<String>()).len())
+                .collect()
+        }
+        _ => {
+            let bpe = peers::bpe_openai(vocabulary).unwrap();
+            texts.iter().map(|t| bpe.count(t.as_str())).collect()
         }
     }
 }

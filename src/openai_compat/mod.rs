@@ -50,36 +50,101 @@ impl std::fmt::Display for PostFailure {
     }
 }
 
+/// What `Debug` shows in place of a secret.
+pub(crate) const REDACTED: &str = "<redacted>";
+
+/// Shows `Some(<redacted>)` for a present secret and `None` for an absent one.
+pub(crate) struct Redacted<'a>(pub(crate) &'a Option<String>);
+
+impl std::fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(_) => write!(f, "Some({REDACTED})"),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+/// `url` with the password of its user part (`scheme://user:password@host`) replaced by
+/// `<redacted>`, for errors and `Debug`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:{REDACTED}@{host}{path}")
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// One OpenAI-compatible endpoint (`{base_url}/{path}`), its key and its retries: what the
-/// summarizer and the embedder both hold.
-#[derive(Debug, Clone)]
+/// summarizer and the embedder both hold. `Debug` never shows the key.
+#[derive(Clone)]
 pub(crate) struct Endpoint {
     client: reqwest::Client,
     url: String,
+    /// The URL as errors and `Debug` show it: without a password.
+    shown_url: String,
     pub(crate) api_key: Option<String>,
     pub(crate) retry: Retry,
+    /// The longest a whole call (every attempt and wait) may take; `None`: no limit.
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("url", &self.shown_url)
+            .field("api_key", &Redacted(&self.api_key))
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Endpoint {
     /// `{base_url}/{path}` (trailing slashes of `base_url` ignored), without a key, with
     /// [`Retry::default`].
     pub(crate) fn new(base_url: &str, path: &str) -> Self {
+        let url = format!("{}/{path}", base_url.trim_end_matches('/'));
         Endpoint {
             client: reqwest::Client::new(),
-            url: format!("{}/{path}", base_url.trim_end_matches('/')),
+            shown_url: redact_url(&url),
+            url,
             api_key: None,
             retry: Retry::default(),
+            timeout: None,
         }
     }
 
-    /// The URL, which errors name.
+    /// The URL, which errors name (without a password, if it holds one).
     pub(crate) fn url(&self) -> &str {
-        &self.url
+        &self.shown_url
     }
 
     /// POSTs `body` as JSON (with the bearer key, if any) and returns the success response's
-    /// body, retrying rate limits, server errors and connection failures as `retry` says.
+    /// body, retrying rate limits, server errors and connection failures as `retry` says, all
+    /// within `timeout` when one is set.
     pub(crate) async fn post_json(&self, body: &Value) -> Result<String, PostFailure> {
+        let Some(limit) = self.timeout else {
+            return self.post_json_unbounded(body).await;
+        };
+        tokio::time::timeout(limit, self.post_json_unbounded(body))
+            .await
+            .unwrap_or_else(|_| {
+                Err(PostFailure {
+                    reason: format!("timed out after {limit:?}"),
+                    attempts: 1,
+                })
+            })
+    }
+
+    async fn post_json_unbounded(&self, body: &Value) -> Result<String, PostFailure> {
         let mut failures = 0;
         loop {
             match attempt(&self.client, &self.url, self.api_key.as_deref(), body).await {

@@ -4,6 +4,7 @@ use std::fmt;
 use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -215,6 +216,27 @@ impl PolicySpec {
         summarizer: Arc<dyn Summarizer>,
         index: &Index,
     ) -> Result<Box<dyn ContextPolicy>> {
+        self.build_inner(summarizer, index, None)
+    }
+
+    /// Like [`PolicySpec::build_with_index`], with every rolling summary giving up on its
+    /// summarizer after `timeout` ([`RollingSummary::with_timeout`]; the CLI's
+    /// `--summarizer-timeout`).
+    pub fn build_with_summarizer_timeout(
+        &self,
+        summarizer: Arc<dyn Summarizer>,
+        index: &Index,
+        timeout: Duration,
+    ) -> Result<Box<dyn ContextPolicy>> {
+        self.build_inner(summarizer, index, Some(timeout))
+    }
+
+    fn build_inner(
+        &self,
+        summarizer: Arc<dyn Summarizer>,
+        index: &Index,
+        timeout: Option<Duration>,
+    ) -> Result<Box<dyn ContextPolicy>> {
         Ok(match self {
             PolicySpec::PassThrough => Box::new(PassThrough),
             PolicySpec::LastRounds(rounds) => Box::new(LastRounds::new(*rounds)),
@@ -226,7 +248,11 @@ impl PolicySpec {
                         format!("{threshold} is not a share in (0, 1]"),
                     ));
                 }
-                Box::new(RollingSummary::new(summarizer).with_threshold(*threshold))
+                let policy = RollingSummary::new(summarizer).with_threshold(*threshold);
+                Box::new(match timeout {
+                    Some(timeout) => policy.with_timeout(timeout),
+                    None => policy,
+                })
             }
             PolicySpec::Compact { low } => Box::new(Compact::new(*low)?),
             PolicySpec::Recall(rounds) => Box::new(Recall::new(index.clone(), *rounds)),
@@ -238,7 +264,7 @@ impl PolicySpec {
             PolicySpec::Chain(specs) => Box::new(Chain::from_boxed(
                 specs
                     .iter()
-                    .map(|spec| spec.build_with_index(Arc::clone(&summarizer), index))
+                    .map(|spec| spec.build_inner(Arc::clone(&summarizer), index, timeout))
                     .collect::<Result<_>>()?,
             )),
         })

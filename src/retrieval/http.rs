@@ -1,5 +1,7 @@
 //! An embedder that asks an OpenAI-compatible `/embeddings` endpoint (feature `http`).
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
@@ -26,8 +28,13 @@ use crate::openai_compat::{self, Endpoint};
 /// `text-embedding-3-small`; dimension `CHATCTX_EMBEDDING_DIMENSION` or 1536; key
 /// `CHATCTX_API_KEY` or `OPENAI_API_KEY`. `batch`: 10 (DashScope's limit per request). Rate
 /// limits (429), server errors (5xx) and connection failures are retried as [`Retry::default`]
-/// says (four attempts, honouring `Retry-After`); see [`Http::with_retry`].
-#[derive(Debug, Clone)]
+/// says (four attempts, honouring `Retry-After`); see [`Http::with_retry`]. `timeout`: 120
+/// seconds for one call to [`Embedder::embed`] of one batch, retries and their waits included
+/// (the default deadline of [`crate::policy::RollingSummary`]'s summarizer); see
+/// [`Http::with_timeout`].
+///
+/// `Debug` shows `api_key: Some(<redacted>)`, never the key.
+#[derive(Clone)]
 pub struct Http {
     endpoint: Endpoint,
     model: String,
@@ -37,11 +44,16 @@ pub struct Http {
 }
 
 impl Http {
+    /// The default deadline of one request batch, retries included.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
     /// An embedder calling `{base_url}/embeddings` with `model`, whose vectors have `dimension`
     /// numbers, without an API key.
     pub fn new(base_url: impl Into<String>, model: impl Into<String>, dimension: usize) -> Self {
+        let mut endpoint = Endpoint::new(&base_url.into(), "embeddings");
+        endpoint.timeout = Some(Http::DEFAULT_TIMEOUT);
         Http {
-            endpoint: Endpoint::new(&base_url.into(), "embeddings"),
+            endpoint,
             model: model.into(),
             dimension,
             send_dimensions: false,
@@ -98,6 +110,13 @@ impl Http {
     /// [`Retry::default`], four attempts).
     pub fn with_retry(mut self, retry: Retry) -> Self {
         self.endpoint.retry = retry;
+        self
+    }
+
+    /// Give up on a batch after `timeout`, retries and their waits included: the call is then
+    /// an [`Error::Embedder`] saying it timed out.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.endpoint.timeout = Some(timeout);
         self
     }
 
@@ -158,6 +177,21 @@ impl Http {
                 vector.ok_or_else(|| self.failed(format!("no embedding for input {index}")))
             })
             .collect()
+    }
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("url", &self.endpoint.url())
+            .field("api_key", &openai_compat::Redacted(&self.endpoint.api_key))
+            .field("model", &self.model)
+            .field("dimension", &self.dimension)
+            .field("send_dimensions", &self.send_dimensions)
+            .field("batch", &self.batch)
+            .field("retry", &self.endpoint.retry)
+            .field("timeout", &self.endpoint.timeout)
+            .finish()
     }
 }
 

@@ -1,7 +1,8 @@
 //! A summarizer that runs a shell command.
 
 use std::io::Write;
-use std::process::{Command as Process, Stdio};
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 
@@ -21,7 +22,11 @@ const STDERR_EXCERPT: usize = 500;
 /// prompt is in the environment variable `CHATCTX_SUMMARY_PROMPT`. A non-zero exit status is
 /// an [`Error::Summarizer`] quoting the start of stderr.
 ///
-/// The command runs on its own thread, so it never blocks the async runtime.
+/// The command runs on its own thread, so it never blocks the async runtime. On Unix it runs
+/// in a process group of its own: when the call is abandoned (the policy's deadline passes,
+/// see [`crate::policy::RollingSummary::with_timeout`], or the future is dropped), the whole
+/// group is killed, the command and every process it started (unless one left the group,
+/// e.g. with `setsid`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     command: String,
@@ -48,18 +53,22 @@ impl Command {
         &self.command
     }
 
-    fn run(command: &str, prompt: &str, stdin: Vec<u8>) -> Result<String> {
+    fn run(command: &str, prompt: &str, stdin: Vec<u8>, group: &Group) -> Result<String> {
         let failed = |reason: String| Error::Summarizer {
             reason: format!("command {command:?}: {reason}"),
         };
-        let mut child = Process::new("sh")
+        let mut process = Process::new("sh");
+        process
             .arg("-c")
             .arg(command)
             .env("CHATCTX_SUMMARY_PROMPT", prompt)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut process, 0);
+        let mut child = group
+            .start(&mut process)
             .map_err(|err| failed(format!("cannot start: {err}")))?;
         // Write on another thread: a command that answers before reading all its input
         // must not deadlock on a full pipe.
@@ -69,9 +78,10 @@ impl Command {
                 let _ = pipe.write_all(&stdin);
             })
         });
-        let output = child
-            .wait_with_output()
-            .map_err(|err| failed(format!("cannot wait: {err}")))?;
+        let output = child.wait_with_output();
+        // reaped: from here on its process group id may be reused, so never kill it
+        group.finished();
+        let output = output.map_err(|err| failed(format!("cannot wait: {err}")))?;
         if let Some(writer) = writer {
             let _ = writer.join();
         }
@@ -86,6 +96,73 @@ impl Command {
     }
 }
 
+/// The process group of one command run, shared by the thread running it and the future
+/// waiting for it.
+#[derive(Debug, Default)]
+struct Group(Mutex<GroupState>);
+
+#[derive(Debug, Default)]
+struct GroupState {
+    /// The running command's process id (its group id too), until it is reaped.
+    leader: Option<u32>,
+    /// The call was abandoned: kill the command as soon as it starts.
+    abandoned: bool,
+}
+
+impl Group {
+    /// Spawn `process` unless the call was abandoned already.
+    fn start(&self, process: &mut Process) -> std::io::Result<Child> {
+        let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.abandoned {
+            return Err(std::io::Error::other("the call was abandoned"));
+        }
+        let child = process.spawn()?;
+        state.leader = Some(child.id());
+        Ok(child)
+    }
+
+    /// The command was reaped.
+    fn finished(&self) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).leader = None;
+    }
+
+    /// Kill the command's whole process group, if it still runs.
+    fn abandon(&self) {
+        let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        state.abandoned = true;
+        if let Some(leader) = state.leader {
+            kill_group(leader);
+        }
+    }
+}
+
+/// Kills the group when the summarize future is dropped; harmless once the command finished.
+struct KillOnDrop(Arc<Group>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.abandon();
+    }
+}
+
+/// SIGKILL to every process of the group `leader` leads.
+#[cfg(unix)]
+fn kill_group(leader: u32) {
+    if let Ok(group) = libc::pid_t::try_from(leader) {
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours. The group is
+        // still ours: its leader is not reaped, or was at most an instant ago (`finished`
+        // clears `leader` right after the wait, under the lock the caller holds).
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+}
+
+/// Without process groups, only the command itself can be killed: by its runner thread, which
+/// owns it; the command then finishes on its own.
+#[cfg(not(unix))]
+fn kill_group(_leader: u32) {}
+
 #[async_trait]
 impl Summarizer for Command {
     async fn summarize(&self, input: SummaryInput) -> Result<Summary> {
@@ -98,7 +175,10 @@ impl Summarizer for Command {
             reason: format!("cannot encode the messages: {err}"),
         })?;
         let (command, prompt) = (self.command.clone(), self.prompt.clone());
-        let text = run_blocking(move || Command::run(&command, &prompt, stdin))
+        let group = Arc::new(Group::default());
+        // Dropped with this future: an abandoned call kills what it started.
+        let _kill_on_drop = KillOnDrop(Arc::clone(&group));
+        let text = run_blocking(move || Command::run(&command, &prompt, stdin, &group))
             .await
             .ok_or_else(|| Error::Summarizer {
                 reason: format!("command {:?}: the runner thread failed", self.command),
@@ -127,6 +207,61 @@ mod tests {
         assert_eq!(summary.text, "3");
         let echo = Command::new(r#"printf '%s' "$CHATCTX_SUMMARY_PROMPT""#).with_prompt("be short");
         assert_eq!(echo.summarize(input()).await.unwrap().text, "be short");
+    }
+
+    /// Whether process `pid` is gone (or a zombie: dead, waiting to be reaped).
+    #[cfg(target_os = "linux")]
+    fn gone(pid: u32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            // the state follows the parenthesised command name
+            Ok(stat) => stat
+                .rsplit(')')
+                .next()
+                .unwrap()
+                .trim_start()
+                .starts_with('Z'),
+        }
+    }
+
+    /// Poll `done` every 20 ms for at most `seconds`.
+    #[cfg(target_os = "linux")]
+    async fn eventually(seconds: u64, done: impl Fn() -> bool) -> bool {
+        for _ in 0..seconds * 50 {
+            if done() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        done()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn an_abandoned_command_is_killed_with_its_children() {
+        let file = std::env::temp_dir().join(format!("chatctx-hang-{}.pids", std::process::id()));
+        let path = file.to_string_lossy().to_string();
+        let _ = std::fs::remove_file(&file);
+        // the shell and two children that would each run 100 s
+        let command = Command::new(format!(
+            "sleep 100 & echo $! >> {path}; sleep 100 & echo $! >> {path}; echo $$ >> {path}; wait"
+        ));
+        let call = tokio::spawn(async move { command.summarize(input()).await });
+        let pids = || -> Vec<u32> {
+            std::fs::read_to_string(&file)
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|line| line.trim().parse().ok())
+                .collect()
+        };
+        assert!(eventually(30, || pids().len() == 3).await, "{:?}", pids());
+        let pids = pids();
+        assert!(pids.iter().all(|&pid| !gone(pid)), "all three run");
+        call.abort(); // what a deadline does: the future is dropped
+        assert!(call.await.unwrap_err().is_cancelled());
+        let all_gone = eventually(60, || pids.iter().all(|&pid| gone(pid))).await;
+        let _ = std::fs::remove_file(&path);
+        assert!(all_gone, "still running: {pids:?}");
     }
 
     #[tokio::test]

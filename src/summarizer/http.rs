@@ -25,8 +25,11 @@ use crate::openai_compat::{self, Endpoint};
 ///
 /// From [`Http::from_env`]: base URL `CHATCTX_BASE_URL` or `https://api.openai.com/v1`, model
 /// `CHATCTX_SUMMARY_MODEL` or `gpt-4o-mini`, key `CHATCTX_API_KEY` or `OPENAI_API_KEY`, prompt
-/// [`DEFAULT_PROMPT`], retries [`Retry::default`].
-#[derive(Debug, Clone)]
+/// [`DEFAULT_PROMPT`], retries [`Retry::default`]. No deadline of its own: the policy calling
+/// it sets one ([`crate::policy::RollingSummary::with_timeout`], `--summarizer-timeout`).
+///
+/// `Debug` shows `api_key: Some(<redacted>)`, never the key.
+#[derive(Clone)]
 pub struct Http {
     endpoint: Endpoint,
     model: String,
@@ -76,6 +79,18 @@ impl Http {
         Error::Summarizer {
             reason: format!("{}: {reason}", self.endpoint.url()),
         }
+    }
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("url", &self.endpoint.url())
+            .field("api_key", &openai_compat::Redacted(&self.endpoint.api_key))
+            .field("model", &self.model)
+            .field("prompt", &self.prompt)
+            .field("retry", &self.endpoint.retry)
+            .finish()
     }
 }
 

@@ -1,5 +1,6 @@
 //! The vector stores under test: in-memory always, Postgres when `CHATCTX_TEST_POSTGRES_URL`
-//! names a server with the pgvector extension (`.ci/services.sh` starts one).
+//! names a server with the pgvector extension (`.ci/services.sh` starts one). Under `CI=true`
+//! a missing URL fails the test: CI must never pass by skipping the Postgres half.
 
 use std::sync::Arc;
 
@@ -8,10 +9,23 @@ use chatctx::retrieval::{InMemory, VectorStore};
 /// The environment variable naming the test database.
 pub const POSTGRES_URL: &str = "CHATCTX_TEST_POSTGRES_URL";
 
+/// Whether the tests run in CI (`CI` set to anything but empty, `0` or `false`), where a
+/// missing service is a failure, not a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.as_str(), "" | "0" | "false"))
+}
+
 /// The Postgres test URL, or `None` after printing why the Postgres test is skipped.
+///
+/// # Panics
+/// Under `CI=true` when the URL is not set: the service is part of the CI run.
 pub fn postgres_url(test: &str) -> Option<String> {
     match std::env::var(POSTGRES_URL) {
         Ok(url) if !url.is_empty() => Some(url),
+        _ if in_ci() => panic!(
+            "{test}: CI is set but {POSTGRES_URL} is not: the PostgreSQL service did not start \
+             (see the `services:` lines of .ci/services.sh above)"
+        ),
         _ => {
             eprintln!(
                 "{test}: skipped on Postgres: {POSTGRES_URL} is not set (see .ci/services.sh)"
@@ -43,7 +57,7 @@ pub async fn postgres(test: &str, dimension: usize) -> Option<Arc<dyn VectorStor
     }
 }
 
-/// Without the `postgres` feature there is no Postgres store.
+/// Without the `postgres` feature there is no Postgres store (CI builds with every feature).
 #[cfg(not(feature = "postgres"))]
 pub async fn postgres(test: &str, _dimension: usize) -> Option<Arc<dyn VectorStore>> {
     eprintln!("{test}: skipped on Postgres: built without the `postgres` feature");

@@ -3,7 +3,7 @@
 use clap::Args;
 use serde_json::{json, Value};
 
-use crate::input::read_input;
+use crate::input::{read_input, read_text};
 use crate::setup::{text_counter, Counting};
 use crate::Failure;
 use chatctx::message::Role;
@@ -35,7 +35,7 @@ pub(crate) struct CountTextArgs {
     #[arg(long)]
     jsonl: bool,
     /// Text input; `-` or nothing for standard input. Counted exactly as given (a trailing
-    /// newline is text too).
+    /// newline is text too; an empty input is 0 tokens).
     file: Option<String>,
 }
 
@@ -82,7 +82,8 @@ pub(crate) fn run_count(args: CountArgs) -> Result<(), Failure> {
 
 pub(crate) fn run_count_text(args: CountTextArgs) -> Result<(), Failure> {
     let counter = text_counter(&args.tokenizer)?;
-    let text = read_input(args.file.as_deref())?;
+    // Whitespace is text with tokens, and an empty text has 0 of them: no emptiness check.
+    let text = read_text(args.file.as_deref())?;
     if !args.jsonl {
         println!("{}", counter.count(&text));
         return Ok(());

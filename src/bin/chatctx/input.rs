@@ -7,8 +7,25 @@ use chatctx::Error;
 /// The largest input the command accepts (256 MiB); larger inputs are refused, not truncated.
 pub(crate) const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Read `path` (or standard input for `-` / no path) as UTF-8 text.
+/// Read a JSON input: like [`read_text`], but an empty or whitespace-only input is an error
+/// (it cannot be a request).
 pub(crate) fn read_input(path: Option<&str>) -> Result<String, Error> {
+    let text = read_text(path)?;
+    if text.bytes().all(|byte| byte.is_ascii_whitespace()) {
+        return Err(Error::Io {
+            path: path
+                .filter(|path| *path != "-")
+                .unwrap_or("<stdin>")
+                .to_string(),
+            message: "input is empty".to_string(),
+        });
+    }
+    Ok(text)
+}
+
+/// Read `path` (or standard input for `-` / no path) as UTF-8 text, exactly as given: an empty
+/// or whitespace-only text is text too.
+pub(crate) fn read_text(path: Option<&str>) -> Result<String, Error> {
     let (name, mut reader): (&str, Box<dyn Read>) = match path {
         None | Some("-") => ("<stdin>", Box::new(std::io::stdin())),
         Some(path) => match std::fs::File::open(path) {
@@ -35,12 +52,6 @@ pub(crate) fn read_input(path: Option<&str>) -> Result<String, Error> {
         return Err(Error::Io {
             path: name.to_string(),
             message: format!("input is larger than the {MAX_INPUT_BYTES}-byte limit"),
-        });
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::Io {
-            path: name.to_string(),
-            message: "input is empty".to_string(),
         });
     }
     String::from_utf8(bytes).map_err(|err| Error::Io {

@@ -36,7 +36,7 @@ pub(crate) async fn run(args: ReplayArgs) -> Result<(), Failure> {
     // every spec is checked before any replay starts
     let mut policies = Vec::new();
     for spec in &args.policies {
-        policies.push(setup::policy(spec, &args.budget.summarizer, &args.budget.store).await?);
+        policies.push(setup::policy(spec, &args.budget).await?);
     }
     let mut replays = Vec::new();
     for built in policies {

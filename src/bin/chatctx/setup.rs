@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -130,11 +131,18 @@ pub(crate) fn limits(
 ///
 /// Each call stores rounds under a fresh conversation id, so runs never see each other's
 /// rounds; [`forget`] removes them from a persistent store afterwards.
-pub(crate) async fn policy(spec: &str, summarizer: &str, store: &str) -> Result<Built, Error> {
+pub(crate) async fn policy(spec: &str, budget: &BudgetArgs) -> Result<Built, Error> {
     let spec = PolicySpec::from_str(spec)?;
-    let summarizer = SummarizerSpec::from_str(summarizer)?.build()?;
-    let index = index(store).await?;
-    let policy = spec.build_with_index(summarizer, &index)?;
+    let summarizer = SummarizerSpec::from_str(&budget.summarizer)?.build()?;
+    let index = index(&budget.store).await?;
+    let policy = match budget.summarizer_timeout {
+        Some(seconds) => spec.build_with_summarizer_timeout(
+            summarizer,
+            &index,
+            Duration::from_secs_f64(seconds.0),
+        )?,
+        None => spec.build_with_index(summarizer, &index)?,
+    };
     Ok(Built {
         spec,
         policy,
@@ -178,12 +186,16 @@ async fn index(store: &str) -> Result<Index, Error> {
     }
     Err(Error::InvalidConfig {
         setting: "store".to_string(),
-        reason: format!("unknown vector store {store:?}; valid: memory, postgres://..."),
+        reason: format!(
+            "unknown vector store {:?}; valid: memory, postgres://...",
+            redact_password(store)
+        ),
     })
 }
 
-/// The flags `fit` and `replay` share: the model, its limits and the summarizer.
-#[derive(Debug, Args)]
+/// The flags `fit` and `replay` share: the model, its limits and the summarizer. `Debug`
+/// hides the password of a `--store` URL.
+#[derive(Args)]
 pub(crate) struct BudgetArgs {
     /// The model (default: the request's `model`): tokenizer, template, window and prices.
     #[arg(long)]
@@ -199,11 +211,69 @@ pub(crate) struct BudgetArgs {
     /// CHATCTX_BASE_URL, CHATCTX_SUMMARY_MODEL and CHATCTX_API_KEY environment variables).
     #[arg(long, default_value = "extractive")]
     pub(crate) summarizer: String,
+    /// Give up on the summarizer after SECS seconds (default: 120) and fall back to truncation;
+    /// a command summarizer is then killed with every process it started.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) summarizer_timeout: Option<Seconds>,
     /// Vector store for recall:K: memory (default) or a postgres:// URL (PostgreSQL with
     /// pgvector; the table is created on first use). Rounds are embedded offline with hashed
     /// character n-grams.
     #[arg(long, default_value = "memory")]
     pub(crate) store: String,
+}
+
+impl std::fmt::Debug for BudgetArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BudgetArgs")
+            .field("model", &self.model)
+            .field("window", &self.window)
+            .field("reserve", &self.reserve)
+            .field("summarizer", &self.summarizer)
+            .field("summarizer_timeout", &self.summarizer_timeout)
+            .field("store", &redact_password(&self.store))
+            .finish()
+    }
+}
+
+/// A connection URL with the password of its user part (`scheme://user:password@host`, or
+/// `password=...` in the key=value form) replaced by `<redacted>`.
+pub(crate) fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        // key=value form: `host=/tmp user=chat password=secret`
+        return url
+            .split(' ')
+            .map(|pair| match pair.split_once('=') {
+                Some(("password", _)) => "password=<redacted>",
+                _ => pair,
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:<redacted>@{host}{path}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A positive, finite number of seconds (`--summarizer-timeout`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seconds(f64);
+
+impl FromStr for Seconds {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        text.parse::<f64>()
+            .ok()
+            .filter(|seconds| *seconds > 0.0 && *seconds <= 1e9)
+            .map(Seconds)
+            .ok_or_else(|| format!("{text:?} is not a number of seconds in (0, 1e9]"))
+    }
 }
 
 impl BudgetArgs {
@@ -214,5 +284,38 @@ impl BudgetArgs {
             .with_request(request)?;
         let limits = limits(&counting.spec, self.window, self.reserve)?;
         Ok((counting, limits))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_the_flags_hides_the_store_password() {
+        let args = BudgetArgs {
+            model: None,
+            window: None,
+            reserve: None,
+            summarizer: "extractive".into(),
+            summarizer_timeout: Some("2.5".parse().unwrap()),
+            store: "postgres://chat:hunter2@db.example:5432/chat?sslmode=disable".into(),
+        };
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("postgres://chat:<redacted>@db.example:5432/chat?sslmode=disable"),
+            "{shown}"
+        );
+        assert_eq!(
+            redact_password("host=/tmp user=chat password=hunter2"),
+            "host=/tmp user=chat password=<redacted>"
+        );
+        for kept in ["memory", "postgres://chat@db/chat", "host=/tmp user=chat"] {
+            assert_eq!(redact_password(kept), kept);
+        }
+        assert!("0".parse::<Seconds>().is_err() && "-1".parse::<Seconds>().is_err());
+        assert!("inf".parse::<Seconds>().is_err() && "NaN".parse::<Seconds>().is_err());
     }
 }
