@@ -13,8 +13,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+/// How a figure's block is computed.
+type Figure = fn(&mut Replays) -> String;
+
 /// The README's figures: name and how to compute its block.
-const FIGURES: &[(&str, fn(&mut Replays) -> String)] = &[
+const FIGURES: &[(&str, Figure)] = &[
     ("replay-costs", replay_costs),
     ("summarizer-cache", summarizer_cache),
     ("agent-clearing", agent_clearing),

@@ -76,6 +76,7 @@ mod token_budget;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub use crate::summarizer::{is_summary, summary_message, SUMMARY_NAME};
 pub use cap::Cap;
 pub use chain::Chain;
 pub use clear_tools::ClearTools;
@@ -84,7 +85,7 @@ pub use last_rounds::LastRounds;
 pub use pass_through::PassThrough;
 pub use recall::Recall;
 pub use report::Report;
-pub use rolling_summary::{is_summary, summary_message, RollingSummary, SUMMARY_NAME};
+pub use rolling_summary::RollingSummary;
 pub use spec::PolicySpec;
 pub use token_budget::TokenBudget;
 

@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 
+use super::message::summary_message;
 use super::{run_blocking, Summarizer, Summary, SummaryInput, DEFAULT_PROMPT};
 use crate::error::{Error, Result};
 use crate::message::Message;
-use crate::policy::summary_message;
 
 /// Most bytes of the command's stderr quoted in an error.
 const STDERR_EXCERPT: usize = 500;

@@ -32,6 +32,7 @@ mod command;
 mod extractive;
 #[cfg(feature = "http")]
 mod http;
+pub(crate) mod message;
 mod spec;
 mod unwind;
 
@@ -42,6 +43,7 @@ pub use command::Command;
 pub use extractive::Extractive;
 #[cfg(feature = "http")]
 pub use http::Http;
+pub use message::{is_summary, summary_message, SUMMARY_NAME};
 pub use spec::SummarizerSpec;
 pub use unwind::catch_panic;
 

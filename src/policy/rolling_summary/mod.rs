@@ -1,6 +1,6 @@
 //! Summarize the older part of the conversation once the request grows past a threshold.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,28 +9,14 @@ use super::select::{Selection, View};
 use super::{ContextPolicy, Input, Outcome, PolicyState, SummaryState};
 use crate::conversation::Round;
 use crate::error::{Error, Result};
-use crate::message::{Message, Role};
-use crate::summarizer::background::{self, Background};
+use crate::message::Message;
+use crate::summarizer::background;
+use crate::summarizer::message::{summary_message, summary_text};
 use crate::summarizer::{catch_panic, timeout, Summarizer, SummaryInput};
 
-/// The `name` of summary messages: the documented OpenAI `name` field, so the marker is valid
-/// on the wire and later passes recognise the message.
-pub const SUMMARY_NAME: &str = "chatctx_summary";
+mod ahead;
 
-/// The line that opens the content of a summary message.
-const SUMMARY_HEADER: &str = "Summary of the earlier conversation:\n";
-
-/// The message that carries a rolling summary: a system message named [`SUMMARY_NAME`].
-pub fn summary_message(text: &str) -> Message {
-    let mut message = Message::system(format!("{SUMMARY_HEADER}{text}"));
-    message.name = Some(SUMMARY_NAME.to_string());
-    message
-}
-
-/// Whether `message` is a summary message made by [`summary_message`].
-pub fn is_summary(message: &Message) -> bool {
-    message.role == Role::System && message.name.as_deref() == Some(SUMMARY_NAME)
-}
+use ahead::Ahead;
 
 /// Keeps the request small by summarizing its older part.
 ///
@@ -63,18 +49,6 @@ pub struct RollingSummary {
     timeout: Duration,
     early: Option<f64>,
     ahead: Arc<Mutex<Option<Ahead>>>,
-}
-
-/// A summary being made ahead of the threshold, and what it is for.
-#[derive(Debug)]
-struct Ahead {
-    /// Where the summarized part started (the state's `covers_until` then).
-    covered: usize,
-    /// Where it ends: the first message not summarized.
-    split: usize,
-    /// The summary it merges into.
-    previous: Option<String>,
-    job: Background,
 }
 
 impl std::fmt::Debug for RollingSummary {
@@ -258,65 +232,6 @@ impl RollingSummary {
         };
         accept(view, summary, replaced, selection)
     }
-
-    /// Start a background summary of the rounds a compaction would age now, unless one for the
-    /// same starting point is already under way.
-    fn start_ahead(
-        &self,
-        view: &View<'_>,
-        pending: &[Round],
-        covered: usize,
-        previous: Option<&SummaryState>,
-        now: usize,
-        limit: f64,
-    ) {
-        let mut ahead = self.ahead.lock().unwrap_or_else(PoisonError::into_inner);
-        let previous_text = previous.map(|state| state.text.clone());
-        if ahead
-            .as_ref()
-            .is_some_and(|a| a.covered == covered && a.previous == previous_text)
-        {
-            return;
-        }
-        let count = self.rounds_to_age(view, pending, previous, now, limit);
-        let Some(split) = pending.get(count).map(Round::start) else {
-            return;
-        };
-        let aged: Vec<usize> = (covered..split)
-            .filter(|&index| !view.input.conversation.is_pinned(index))
-            .collect();
-        let (summary_input, _) = self.summary_input(view, &aged, previous);
-        let job = Background::start(Arc::clone(&self.summarizer), summary_input, self.timeout);
-        *ahead = Some(Ahead {
-            covered,
-            split,
-            previous: previous_text,
-            job,
-        });
-    }
-
-    /// A finished background summary for this compaction, with where it ends; anything else
-    /// (not finished, made for another state) is discarded.
-    fn take_ahead(
-        &self,
-        pending: &[Round],
-        covered: usize,
-        previous: Option<&SummaryState>,
-    ) -> Option<(usize, background::Outcome)> {
-        let ahead = self
-            .ahead
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()?;
-        let last = pending.last().map(Round::start)?;
-        let still_pending = pending.iter().any(|round| round.start() == ahead.split);
-        let same = ahead.covered == covered
-            && ahead.previous.as_deref() == previous.map(|state| state.text.as_str());
-        if !(same && still_pending && ahead.split < last && ahead.split > covered) {
-            return None;
-        }
-        ahead.job.try_take().map(|outcome| (ahead.split, outcome))
-    }
 }
 
 /// Check a summarizer's answer: not empty, and shorter than what it replaces.
@@ -462,14 +377,5 @@ impl ContextPolicy for RollingSummary {
     }
 }
 
-/// The summary text inside a summary message.
-fn summary_text(message: Option<&Message>) -> String {
-    let text = message.map(|m| m.content.text()).unwrap_or_default();
-    text.strip_prefix(SUMMARY_HEADER)
-        .unwrap_or(&text)
-        .to_string()
-}
-
 #[cfg(test)]
-#[path = "rolling_summary_tests.rs"]
 mod tests;

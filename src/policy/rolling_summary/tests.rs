@@ -8,6 +8,7 @@ use super::*;
 use crate::conversation::Conversation;
 use crate::policy::testing::{history, TestCounter};
 use crate::policy::Limits;
+use crate::summarizer::is_summary;
 use crate::summarizer::{summarizer_fn, Summary};
 
 /// 200 usable tokens: the threshold is 140.
