@@ -104,3 +104,88 @@ if [ "$chatctx_services_status" != 0 ]; then
     esac
 fi
 unset chatctx_services_status
+
+# A second PostgreSQL server, with TLS, for the session stores' TLS tests (issue 22): the
+# server above is built without SSL support, so this one is Debian's (`apt-get install
+# postgresql` when missing), on 127.0.0.1 and a free port, trust authentication, with a
+# throwaway CA and a server certificate for 127.0.0.1 made with openssl. It accepts TLS
+# connections only (hostssl). Exports CHATCTX_TEST_POSTGRES_TLS_URL (sslmode=verify-full
+# against that CA) and CHATCTX_TEST_POSTGRES_CA (the CA's PEM file); under CI=true the TLS
+# tests fail without them. Stopped and removed when the calling shell exits.
+chatctx_services_tls() {
+    local python bin dir port user run=()
+    python=$(command -v python3 || command -v python) || return 1
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    if [ ! -x "$bin/pg_ctl" ] && [ "$(id -u)" = 0 ]; then
+        echo "== services: apt-get install postgresql (for TLS)"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >/dev/null 2>&1 || true
+        bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    fi
+    [ -x "$bin/pg_ctl" ] || {
+        echo "services: no PostgreSQL server from Debian: no TLS tests" >&2
+        return 1
+    }
+    command -v openssl >/dev/null 2>&1 || {
+        echo "services: no openssl: no TLS tests" >&2
+        return 1
+    }
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/chatctx-pg-tls.XXXXXX") || return 1
+    (
+        cd "$dir" &&
+            openssl req -x509 -newkey rsa:2048 -nodes -days 3 -subj "/CN=chatctx test CA" \
+                -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+                -keyout ca.key -out ca.crt &&
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr &&
+            printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
+                "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >server.ext &&
+            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3 \
+                -extfile server.ext -out server.crt
+    ) >"$dir/openssl.log" 2>&1 || {
+        echo "services: openssl failed:" >&2
+        cat "$dir/openssl.log" >&2
+        return 1
+    }
+    chmod 600 "$dir/server.key"
+    chmod 755 "$dir"
+    if [ "$(id -u)" = 0 ]; then
+        user=chatctx-pg
+        id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user" || return 1
+        chown -R "$user" "$dir"
+        run=(runuser -u "$user" --)
+    fi
+    port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "${run[@]}" "$bin/initdb" -D "$dir/db" -U postgres --auth=trust --encoding=UTF8 --no-locale >"$dir/initdb.log" 2>&1 || {
+        echo "services: initdb (TLS server) failed:" >&2
+        cat "$dir/initdb.log" >&2
+        return 1
+    }
+    # TLS connections only, from loopback.
+    printf '%s\n' "local all all trust" "hostssl all all 127.0.0.1/32 trust" >"$dir/db/pg_hba.conf"
+    "${run[@]}" "$bin/pg_ctl" -D "$dir/db" -l "$dir/server.log" -w -t 60 \
+        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" \
+        start >/dev/null || {
+        echo "services: the TLS postgres did not start:" >&2
+        cat "$dir/server.log" >&2
+        return 1
+    }
+    local stop previous
+    stop="${run[*]} $bin/pg_ctl -D $dir/db -m immediate stop; rm -rf $dir"
+    previous=$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")
+    # shellcheck disable=SC2064
+    trap "${previous:+$previous; }{ $stop; } >/dev/null 2>&1" EXIT
+    export CHATCTX_TEST_POSTGRES_CA="$dir/ca.crt"
+    export CHATCTX_TEST_POSTGRES_TLS_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=verify-full&sslrootcert=$dir/ca.crt"
+    echo "== services: PostgreSQL with TLS on 127.0.0.1:$port ($dir)"
+}
+
+if ! chatctx_services_tls; then
+    case "${CI:-}" in
+        "" | 0 | false) echo "services: no TLS PostgreSQL: the TLS tests will be skipped" >&2 ;;
+        *)
+            echo "services: the TLS PostgreSQL did not start and CI=$CI: failing (the reason is above)" >&2
+            unset -f chatctx_services_tls
+            return 1 2>/dev/null || exit 1
+            ;;
+    esac
+fi
+unset -f chatctx_services_tls

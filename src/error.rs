@@ -122,6 +122,21 @@ pub enum Error {
         /// The dimension found.
         found: usize,
     },
+    /// A write to a session store was based on a version of the conversation that is no
+    /// longer the current one: nothing was written. Reload the conversation and retry.
+    Conflict {
+        /// The conversation id.
+        conversation: String,
+        /// The version the write was based on (0: the conversation was expected not to exist).
+        expected: u64,
+        /// The version found in the store (0: the conversation does not exist).
+        found: u64,
+    },
+    /// A session store failed or refused (database error, unknown schema version...).
+    SessionStore {
+        /// What went wrong.
+        reason: String,
+    },
     /// Reading or writing a file or stream failed.
     Io {
         /// The path or stream name.
@@ -237,6 +252,15 @@ impl fmt::Display for Error {
                 f,
                 "dimension mismatch: {what}: expected vectors of dimension {expected}, found {found}"
             ),
+            Error::Conflict {
+                conversation,
+                expected,
+                found,
+            } => write!(
+                f,
+                "conflict on conversation {conversation:?}: the write was based on version {expected} but the store holds version {found}; nothing was written"
+            ),
+            Error::SessionStore { reason } => write!(f, "session store failed: {reason}"),
             Error::Io { path, message } => write!(f, "{path}: {message}"),
         }
     }

@@ -11,10 +11,13 @@ pub mod message;
 pub mod model;
 #[cfg(feature = "http")]
 mod openai_compat;
+#[cfg(feature = "postgres")]
+mod pg_tls;
 pub mod policy;
 pub mod replay;
 pub mod retrieval;
 pub mod session;
+pub mod store;
 pub mod summarizer;
 pub mod template;
 pub mod tokens;

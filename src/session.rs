@@ -10,6 +10,7 @@ use crate::conversation::{pin, Conversation, Transcript};
 use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::policy::{ContextPolicy, Input, Limits, PolicyState, Report};
+use crate::store::{SessionState, SessionStore, Version};
 use crate::template::PromptCounter;
 use crate::template::{Estimate, RequestTools};
 
@@ -66,6 +67,20 @@ pub struct Session {
     model: String,
     calibration: Calibration,
     last_count: Option<Estimate>,
+    durable: Option<Durable>,
+}
+
+/// Where a resumed session is stored, and what of it is stored.
+#[derive(Debug)]
+struct Durable {
+    store: Arc<dyn SessionStore>,
+    id: String,
+    /// The version the session is based on.
+    version: Version,
+    /// How many of the transcript's messages the store holds.
+    saved: usize,
+    /// The state the store holds.
+    state: SessionState,
 }
 
 impl Session {
@@ -87,6 +102,7 @@ impl Session {
             model: String::new(),
             calibration: Calibration::new(),
             last_count: None,
+            durable: None,
         }
     }
 
@@ -239,5 +255,226 @@ impl Session {
     /// The model's limits.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+}
+
+/// Durable sessions: a session kept in a [`SessionStore`] (see [`crate::store`]).
+impl Session {
+    /// Resume conversation `id` of `store`: its transcript, pins, policy state, calibration and
+    /// archived reasoning, as last saved. An id the store does not hold starts an empty
+    /// session, created in the store by the first [`Session::save`].
+    ///
+    /// A resumed session prepares exactly the requests the original would have: same
+    /// messages, same summary, and no summarizer call that the original already made.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use chatctx::model::Model;
+    /// use chatctx::policy::{Limits, TokenBudget};
+    /// use chatctx::store::{SessionStore, SqliteStore};
+    /// use chatctx::{Message, Session};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> chatctx::Result<()> {
+    /// let store: Arc<dyn SessionStore> = Arc::new(SqliteStore::open_in_memory()?);
+    /// let counter = Model::resolve("deepseek-chat")?.prompt_counter();
+    /// let limits = Limits::new(4000, 500);
+    ///
+    /// let mut session = Session::resume(store.clone(), "c1", TokenBudget::new(), counter.clone(), limits).await?;
+    /// session.push_message(Message::system("Be brief."));
+    /// session.push_user("Hi!");
+    /// let (request, _) = session.prepare_and_save(3).await?;
+    ///
+    /// // later, maybe on another server
+    /// let mut again = Session::resume(store, "c1", TokenBudget::new(), counter, limits).await?;
+    /// assert_eq!(again.transcript().messages().len(), 2);
+    /// assert_eq!(again.prepare().await?.0, request);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn resume(
+        store: Arc<dyn SessionStore>,
+        id: impl Into<String>,
+        policy: impl ContextPolicy + 'static,
+        counter: Arc<dyn PromptCounter>,
+        limits: Limits,
+    ) -> Result<Session> {
+        let id = id.into();
+        crate::store::check_id(&id)?;
+        let mut session = Session::new(Transcript::new(Vec::new()), policy, counter, limits);
+        let stored = store.load(&id).await?;
+        session.durable = Some(Durable {
+            store,
+            id,
+            version: 0,
+            saved: 0,
+            state: SessionState::default(),
+        });
+        if let Some(stored) = stored {
+            let saved = stored.messages.len();
+            session.restore(stored.version, stored.messages, stored.state, saved);
+        }
+        Ok(session)
+    }
+
+    /// The conversation id and the version this session is based on, when it was resumed
+    /// from a store.
+    pub fn stored_as(&self) -> Option<(&str, Version)> {
+        self.durable
+            .as_ref()
+            .map(|durable| (durable.id.as_str(), durable.version))
+    }
+
+    /// Everything of the session besides its messages, as a store keeps it.
+    pub fn session_state(&self) -> SessionState {
+        let mut state = SessionState::default();
+        state.policy = self.state.clone();
+        state.pins = self.pins();
+        state.calibration = self.calibration.clone();
+        state.reasoning = self.transcript.archived_reasoning().clone();
+        state.retention = self.transcript.retention();
+        state
+    }
+
+    /// Write the messages added since the last save and the current state to the store, in
+    /// one write based on the version the session was loaded or last saved at. Returns the
+    /// new version (the same when there was nothing to write).
+    ///
+    /// When another writer changed the conversation in between, nothing is written and the
+    /// error is [`Error::Conflict`]: [`Session::reload`] and try again, or use
+    /// [`Session::save_retrying`] / [`Session::prepare_and_save`]. A session that was not
+    /// resumed from a store is an [`Error::InvalidConfig`].
+    pub async fn save(&mut self) -> Result<Version> {
+        let state = self.session_state();
+        let durable = self.durable.as_mut().ok_or_else(not_durable)?;
+        let messages = self.transcript.messages();
+        let new = messages.get(durable.saved..).unwrap_or_default();
+        if new.is_empty() && state == durable.state && durable.version > 0 {
+            return Ok(durable.version);
+        }
+        let version = durable
+            .store
+            .write(&durable.id, durable.version, new, Some(&state))
+            .await?;
+        durable.version = version;
+        durable.saved = messages.len();
+        durable.state = state;
+        Ok(version)
+    }
+
+    /// Load the conversation again from the store: its messages and state replace the
+    /// session's, and the messages added since the last save (not yet stored) are kept after
+    /// the stored ones. Local state changes since the last save (a summary made, a pin) are
+    /// dropped for the stored state.
+    pub async fn reload(&mut self) -> Result<()> {
+        let durable = self.durable.as_ref().ok_or_else(not_durable)?;
+        let saved = durable.saved;
+        let pending = self
+            .transcript
+            .messages()
+            .get(saved..)
+            .unwrap_or_default()
+            .to_vec();
+        let pending_reasoning: Vec<(usize, String)> = self
+            .transcript
+            .archived_reasoning()
+            .range(saved..)
+            .map(|(index, text)| (index - saved, text.clone()))
+            .collect();
+        let stored = durable.store.load(&durable.id).await?;
+        let (version, messages, state) = match stored {
+            Some(stored) => (stored.version, stored.messages, stored.state),
+            // deleted in between: start over as a new conversation
+            None => (0, Vec::new(), SessionState::default()),
+        };
+        let mut state = state;
+        let stored_len = messages.len();
+        let mut all = messages;
+        all.extend(pending);
+        for (offset, text) in pending_reasoning {
+            state.reasoning.insert(stored_len + offset, text);
+        }
+        self.restore(version, all, state, stored_len);
+        Ok(())
+    }
+
+    /// [`Session::save`], and on a conflict [`Session::reload`] and save again, at most
+    /// `attempts` times in all.
+    pub async fn save_retrying(&mut self, attempts: usize) -> Result<Version> {
+        let mut attempt = 1;
+        loop {
+            match self.save().await {
+                Err(Error::Conflict { .. }) if attempt < attempts => {
+                    self.reload().await?;
+                    attempt += 1;
+                    conflict_pause(attempt).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// [`Session::prepare`] and [`Session::save`]; on a conflict, reload and prepare again
+    /// from the stored state, at most `attempts` times in all. Of two servers preparing the
+    /// same conversation at once, one keeps its summary; the other reloads and prepares from
+    /// the winner's summary (no second summary is kept).
+    pub async fn prepare_and_save(&mut self, attempts: usize) -> Result<(Vec<Message>, Report)> {
+        let mut attempt = 1;
+        loop {
+            let prepared = self.prepare().await?;
+            match self.save().await {
+                Ok(_) => return Ok(prepared),
+                Err(Error::Conflict { .. }) if attempt < attempts => {
+                    self.reload().await?;
+                    attempt += 1;
+                    conflict_pause(attempt).await;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Replace the transcript and state with stored ones (`saved` of the messages stored).
+    fn restore(
+        &mut self,
+        version: Version,
+        messages: Vec<Message>,
+        state: SessionState,
+        saved: usize,
+    ) {
+        let retention = state.retention;
+        self.transcript = Transcript::new(messages)
+            .with_retention(retention)
+            .with_archived_reasoning(state.reasoning.clone());
+        self.state = state.policy.clone();
+        self.pins = state.pins.iter().copied().collect();
+        self.calibration = state.calibration.clone();
+        self.last_count = None;
+        if let Some(durable) = self.durable.as_mut() {
+            durable.version = version;
+            durable.saved = saved;
+            durable.state = state;
+        }
+    }
+}
+
+fn not_durable() -> Error {
+    Error::config(
+        "session",
+        "this session is not kept in a store: create it with Session::resume",
+    )
+}
+
+/// A short pause before retrying after a conflict, longer with each attempt and different
+/// between writers (so that writers that collided do not collide again in step).
+async fn conflict_pause(attempt: usize) {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_usize(attempt);
+    let cap = 1u64 << attempt.min(6); // up to 64 ms
+    let millis = hasher.finish() % cap;
+    if millis > 0 {
+        let pause = std::time::Duration::from_millis(millis);
+        crate::summarizer::run_blocking(move || std::thread::sleep(pause)).await;
     }
 }

@@ -194,6 +194,22 @@ fn mandatory(messages: &[Message]) -> usize {
     TestCounter.count(&selected)
 }
 
+/// Tokens of what no policy may leave out: the pinned messages, the message that opens the
+/// last round and the last round's newest step.
+fn mandatory_steps(messages: &[Message]) -> usize {
+    let conversation = Conversation::new(messages);
+    let mut indices: std::collections::BTreeSet<usize> =
+        conversation.pinned().iter().copied().collect();
+    if let Some(round) = conversation.last_round() {
+        indices.insert(round.start());
+    }
+    if let Some(step) = conversation.last_steps().last() {
+        indices.extend(step.range());
+    }
+    let selected: Vec<Message> = indices.iter().map(|&i| messages[i].clone()).collect();
+    TestCounter.count(&selected)
+}
+
 /// The shape every outcome has: original messages in order, at most one summary right after
 /// the pinned ones, whole rounds, the last round and the pinned messages always there.
 fn check_shape(messages: &[Message], outcome: &Outcome) {
@@ -222,10 +238,30 @@ fn check_shape(messages: &[Message], outcome: &Outcome) {
     for &pinned in conversation.pinned() {
         assert!(kept.contains(&pinned));
     }
+    // the last round: its opening message and a suffix of its steps, the newest included
     if let Some(last) = conversation.last_round() {
-        assert!(last.range().all(|index| kept.contains(&index)));
+        assert!(kept.contains(&last.start()));
+        let steps = conversation.last_steps();
+        let sent: Vec<bool> = steps
+            .iter()
+            .map(|step| step.range().all(|index| kept.contains(&index)))
+            .collect();
+        for (step, &whole) in steps.iter().zip(&sent) {
+            let any = step.range().any(|index| kept.contains(&index));
+            assert_eq!(any, whole, "step {:?} split", step.range());
+        }
+        let first_sent = sent
+            .iter()
+            .skip(1)
+            .position(|&s| s)
+            .map_or(sent.len(), |p| p + 1);
+        assert!(
+            sent[first_sent..].iter().all(|&s| s),
+            "steps sent: {sent:?}"
+        );
     }
-    for round in conversation.rounds() {
+    let last_round = conversation.rounds().len().saturating_sub(1);
+    for round in conversation.rounds().iter().take(last_round) {
         let fates: Vec<bool> = round.range().map(|index| kept.contains(&index)).collect();
         assert!(
             fates.iter().all(|&f| f == fates[0]),
@@ -273,13 +309,15 @@ proptest! {
             prop_assert!(invalid);
             return Ok(());
         };
-        let required = mandatory(&messages);
+        let whole = mandatory(&messages);
+        let required = mandatory_steps(&messages);
         match run(&TokenBudget, &messages, limits) {
             Err(Error::DoesNotFit { required: r, available, .. }) => {
                 prop_assert!(required > usable);
                 // the error names the part that cannot fit: the pinned messages alone when
-                // they already exceed the budget, else the pinned messages and the last round
-                prop_assert!(r > usable && r <= required, "{} of {}", r, required);
+                // they already exceed the budget, else the pinned messages, the last round's
+                // opening message and its newest step (the whole round when it is one step)
+                prop_assert!(r > usable && r <= whole, "{} of {}", r, whole);
                 prop_assert_eq!(available, usable);
             }
             Err(other) => prop_assert!(false, "{other}"),
@@ -287,6 +325,12 @@ proptest! {
                 prop_assert!(required <= usable);
                 check_shape(&messages, &outcome);
                 prop_assert!(outcome.report.fits);
+                // the whole last round is sent whenever it fits
+                let conversation = Conversation::new(&messages);
+                if let Some(last) = conversation.last_round() {
+                    let all = last.range().all(|i| outcome.report.kept.contains(&i));
+                    prop_assert_eq!(all, whole <= usable);
+                }
                 // One more round would not fit.
                 let conversation = Conversation::new(&messages);
                 let first_kept = conversation.rounds().iter().position(|r| outcome.report.kept.contains(&r.start()));
@@ -435,8 +479,9 @@ fn compact_case((spec, window, low): (Spec, usize, f64)) -> Result<bool, TestCas
     for request in requests(&messages) {
         let outcome = match run_with(&policy, request, limits, &mut state) {
             Err(Error::DoesNotFit { .. }) => {
-                // only when the pinned messages and the last round alone are too many
-                prop_assert!(mandatory(request) > usable);
+                // only when the pinned messages, the last round's opening message and its
+                // newest step alone are too many
+                prop_assert!(mandatory_steps(request) > usable);
                 break;
             }
             Err(other) => return Err(TestCaseError::fail(other.to_string())),
@@ -490,7 +535,7 @@ fn recall_case((spec, window, k): (Spec, usize, usize)) -> Result<bool, TestCase
     for request in requests(&messages) {
         let outcome = match run(&policy, request, limits) {
             Err(Error::DoesNotFit { .. }) => {
-                prop_assert!(mandatory(request) > usable);
+                prop_assert!(mandatory_steps(request) > usable);
                 continue;
             }
             Err(other) => return Err(TestCaseError::fail(other.to_string())),
@@ -523,8 +568,12 @@ fn recall_case((spec, window, k): (Spec, usize, usize)) -> Result<bool, TestCase
         let in_rounds: usize = recalled.iter().map(|&p| rounds[p].range().len()).sum();
         prop_assert_eq!(in_rounds, report.recalled.len());
         // the newest rounds fill the rest, newest first, up to the first that does not fit
+        // (a step of the last round, when that round is not sent whole)
         let newest_run = rounds.iter().rev().take_while(|round| kept(round)).count();
-        if newest_run < rounds.len() {
+        let last_whole = rounds
+            .last()
+            .is_some_and(|round| round.range().all(|i| report.kept.contains(&i)));
+        if newest_run < rounds.len() && last_whole {
             let skipped = &rounds[rounds.len() - newest_run - 1];
             let mut more: Vec<Message> = outcome.messages.clone();
             more.extend(skipped.range().map(|i| request[i].clone()));

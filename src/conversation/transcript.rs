@@ -102,6 +102,17 @@ impl Transcript {
         self.reasoning.get(&index).map(String::as_str)
     }
 
+    /// All reasoning kept out of the history, by message index (to save a session).
+    pub fn archived_reasoning(&self) -> &BTreeMap<usize, String> {
+        &self.reasoning
+    }
+
+    /// The same transcript with this archived reasoning (to resume a saved session).
+    pub fn with_archived_reasoning(mut self, reasoning: BTreeMap<usize, String>) -> Self {
+        self.reasoning = reasoning;
+        self
+    }
+
     /// Append the user's next turn. Under [`ReasoningRetention::CurrentToolLoop`] this ends the
     /// previous tool loop, so its reasoning moves to the archive.
     pub fn push_user(&mut self, text: impl Into<String>) -> usize {

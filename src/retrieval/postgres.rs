@@ -1,16 +1,13 @@
 //! A vector store in PostgreSQL with the pgvector extension (feature `postgres`).
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::Client;
 
 use super::{check_vector, Entry, Hit, VectorStore};
 use crate::error::{Error, Result};
-
-/// How long to wait for the server when the URL sets no `connect_timeout`.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::pg_tls;
 
 /// Any number identifying chatctx's schema lock (`pg_advisory_xact_lock`).
 const SCHEMA_LOCK: i64 = 0x0063_6861_7463_7478;
@@ -36,7 +33,9 @@ const SCHEMA_LOCK: i64 = 0x0063_6861_7463_7478;
 /// ([`Error::DimensionMismatch`] otherwise) and turns on pgvector's iterative index scans
 /// (`hnsw.iterative_scan = strict_order`, pgvector ≥ 0.8) so that filtering by conversation
 /// still returns k rounds. Vectors travel as text literals (`'[0.1,0.2]'::vector`). The
-/// connection is plain TCP or a Unix socket, without TLS, and runs on a task of the current
+/// connection is TCP or a Unix socket, over TLS (rustls) as the URL's `sslmode` asks
+/// (`disable`, `prefer` by default, `require`, `verify-ca`, `verify-full`, with the roots of
+/// `sslrootcert=PATH`; see [`crate::store::PostgresStore`]), and runs on a task of the current
 /// tokio runtime. Errors are [`Error::Store`] and never quote the URL (it may hold a password).
 #[derive(Debug)]
 pub struct Postgres {
@@ -66,20 +65,14 @@ impl Postgres {
                 format!("{dimension} is not a pgvector dimension in 1..=16000"),
             ));
         }
-        let mut config: Config = url.parse().map_err(|err| Error::Store {
-            reason: format!("postgres: invalid connection URL: {}", describe(&err)),
+        let target = pg_tls::parse(url).map_err(|reason| Error::Store {
+            reason: format!("postgres: {reason}"),
         })?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        let (client, connection) = config
-            .connect(NoTls)
+        let client = pg_tls::connect(&target)
             .await
-            .map_err(|err| failed("connect", &err))?;
-        tokio::spawn(async move {
-            // Errors surface on the client's next call.
-            let _ = connection.await;
-        });
+            .map_err(|reason| Error::Store {
+                reason: format!("postgres: {reason}"),
+            })?;
         let store = Postgres {
             client,
             table: table.to_string(),
@@ -168,30 +161,9 @@ fn check_table(table: &str) -> Result<()> {
     }
 }
 
-/// The error and its causes, one after the other.
-fn describe(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-        source = cause_of(source);
-    }
-    text
-}
-
-fn cause_of<'a>(
-    error: Option<&'a (dyn std::error::Error + 'static)>,
-) -> Option<&'a (dyn std::error::Error + 'static)> {
-    error.and_then(std::error::Error::source)
-}
-
 fn failed(action: &str, err: &tokio_postgres::Error) -> Error {
     Error::Store {
-        reason: format!("postgres: {action}: {}", describe(err)),
+        reason: format!("postgres: {action}: {}", pg_tls::describe(err)),
     }
 }
 

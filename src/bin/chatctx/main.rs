@@ -7,6 +7,7 @@ mod count;
 mod fit;
 mod input;
 mod replay;
+mod session;
 mod setup;
 
 use std::process::ExitCode;
@@ -48,6 +49,12 @@ enum Command {
         after_help = "Examples:\n  chatctx replay --policy token-budget --policy compact:0.5 --model deepseek-v4-flash --window 4000 fixtures/chitchat/long_session_1.json\n  chatctx replay --policy rolling-summary --model deepseek-v4-flash --window 3000 --json session.json"
     )]
     Replay(replay::ReplayArgs),
+    /// Keep conversations in a store (SQLite file or PostgreSQL): append, prepare, show,
+    /// fork, delete, list.
+    #[command(
+        after_help = "Examples:\n  chatctx session append c1 turn.json\n  chatctx session --store sqlite:chats.db prepare c1 --policy rolling-summary --model deepseek-chat\n  chatctx session --store postgres://app@db/chat?sslmode=verify-full show c1"
+    )]
+    Session(session::SessionArgs),
 }
 
 /// A failure, with the exit code it maps to.
@@ -62,6 +69,7 @@ impl From<chatctx::Error> for Failure {
         use chatctx::Error as E;
         let code = match &err {
             E::Summarizer { .. } | E::Embedder { .. } | E::Store { .. } | E::Vocabulary { .. } => 1,
+            E::Conflict { .. } | E::SessionStore { .. } => 1,
             _ => 2,
         };
         Failure {
@@ -94,6 +102,7 @@ fn main() -> ExitCode {
             Command::CountText(args) => count::run_count_text(args),
             Command::Fit(args) => fit::run(args).await,
             Command::Replay(args) => replay::run(args).await,
+            Command::Session(args) => session::run(args).await,
         }
     });
     match result {
