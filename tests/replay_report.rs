@@ -113,6 +113,46 @@ fn default_output_is_the_totals_table_and_turns_adds_the_requests() {
     );
 }
 
+/// The README's chart (`docs/replay/prompt.svg`, made by `scripts/replay_charts.sh`) is the
+/// prompt chart of the README's main job: its three policies, 320 requests each.
+#[test]
+fn readme_chart_is_the_main_job_prompt_chart() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.contains("](docs/replay/prompt.svg)"));
+    let script = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/replay_charts.sh"),
+    )
+    .unwrap();
+    let svg = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/replay/prompt.svg"),
+    )
+    .unwrap();
+    let args = readme_main_job();
+    let policies: Vec<&String> = args
+        .windows(2)
+        .filter(|pair| pair[0] == "--policy")
+        .map(|pair| &pair[1])
+        .collect();
+    for policy in &policies {
+        assert!(script.contains(&format!("--policy {policy}")), "{policy}");
+        assert!(svg.contains(&format!("\n{policy}\n</text>")), "{policy}");
+    }
+    assert!(script.contains(args.last().unwrap()));
+    // per panel: the misses (whole prompt) and hits areas, each 320 points closed to the axis
+    let areas: Vec<usize> = svg
+        .split("<polygon ")
+        .skip(1)
+        .map(|rest| {
+            let points = rest.split("points=\"").nth(1).unwrap();
+            points[..points.find('"').unwrap()]
+                .split_whitespace()
+                .count()
+        })
+        .collect();
+    assert_eq!(areas, vec![322; 2 * policies.len()]);
+}
+
 #[test]
 fn svg_dir_holds_one_chart_per_file() {
     let dir = TempDir::new("svg");
