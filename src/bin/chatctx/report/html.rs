@@ -116,3 +116,36 @@ window {window} tokens. Each panel is one policy; panels of a chart share their 
         table = totals_table(replays),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_escapes_names_and_hashes_what_it_inlines() {
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        let about = About {
+            recording: "<b>session</b>.json",
+            model: Some("deepseek-chat"),
+            window: 4000,
+            rounds: 0,
+        };
+        let page = page(&about, &[], &[]);
+        assert!(page.contains("<code>&lt;b&gt;session&lt;/b&gt;.json</code>"));
+        assert!(!page.contains("<b>"));
+        // the policy names the very style sheet and script the page holds
+        let inline = |open: &str, close: &str| {
+            let start = page.find(open).map(|i| i + open.len());
+            let text = start.and_then(|s| page[s..].find(close).map(|e| &page[s..s + e]));
+            text.map(hash)
+        };
+        let style = inline("<style>", "</style>");
+        let script = inline("<script>", "</script>");
+        assert!(page.contains(&format!("style-src {}", style.unwrap_or_default())));
+        assert!(page.contains(&format!("script-src {}", script.unwrap_or_default())));
+        assert!(page.contains("default-src 'none'"));
+    }
+}
