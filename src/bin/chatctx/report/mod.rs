@@ -54,17 +54,15 @@ pub(crate) fn write_html(
     write(path, &html::page(about, replays, &charts))
 }
 
-/// Write one SVG file per chart into `dir` (created when missing); returns the files written.
-pub(crate) fn write_svgs(dir: &Path, replays: &[Replay]) -> Result<Vec<String>, Failure> {
+/// Write one SVG file per chart into `dir` (created when missing), named after the chart
+/// (`prompt.svg`, `cost.svg`, `retained.svg`, `edits.svg`).
+pub(crate) fn write_svgs(dir: &Path, replays: &[Replay]) -> Result<(), Failure> {
     std::fs::create_dir_all(dir).map_err(|err| Failure {
         code: 1,
         message: format!("cannot create {}: {err}", dir.display()),
     })?;
-    let mut written = Vec::new();
     for chart in drawn(replays)? {
-        let path = dir.join(format!("{}.svg", chart.name));
-        write(&path, &chart.svg)?;
-        written.push(path.display().to_string());
+        write(&dir.join(format!("{}.svg", chart.name)), &chart.svg)?;
     }
-    Ok(written)
+    Ok(())
 }
