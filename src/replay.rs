@@ -61,6 +61,14 @@ pub struct Turn {
     pub summarizer_cache_hit_tokens: usize,
     /// How many of the most recent rounds are present verbatim.
     pub retained_rounds: usize,
+    /// Messages sent as a placeholder instead of their content (`clear-tools`).
+    pub cleared: usize,
+    /// Prompt tokens saved by those placeholders.
+    pub tokens_cleared: usize,
+    /// Messages sent cut to their first and last parts (`cap`).
+    pub capped: usize,
+    /// Prompt tokens saved by cutting them.
+    pub tokens_capped: usize,
     /// Cost of the request (and of its summarizer call) in US dollars, when priced.
     pub cost_usd: Option<f64>,
 }
@@ -225,6 +233,10 @@ pub async fn replay(
                 summarizer_tokens: call.input + call.output,
                 summarizer_cache_hit_tokens: call.cache_hits,
                 retained_rounds: retained_rounds(history, &report.kept),
+                cleared: report.cleared.len(),
+                tokens_cleared: report.tokens_cleared,
+                capped: report.capped.len(),
+                tokens_capped: report.tokens_capped,
                 cost_usd,
             });
             progress(turns.len(), requests);

@@ -408,6 +408,7 @@ fn replay_compares_policies_as_json() {
     let table = chatctx(
         &[
             "replay",
+            "--turns",
             "--policy",
             "last-rounds:3",
             "--model",

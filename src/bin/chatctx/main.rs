@@ -7,6 +7,7 @@ mod count;
 mod fit;
 mod input;
 mod replay;
+mod report;
 mod session;
 mod setup;
 
@@ -44,9 +45,9 @@ enum Command {
         after_help = "Examples:\n  chatctx fit --policy last-rounds:3 --model deepseek-v4-flash request.json\n  chatctx fit --policy rolling-summary:0.7 --model qwen-plus --window 4000 --report report.json request.json\n  chatctx fit --policy rolling-summary --summarizer 'command:./summarize.sh' --model gpt-4o request.json"
     )]
     Fit(fit::FitArgs),
-    /// Replay a recorded conversation turn by turn under one or more policies.
+    /// Replay a recorded conversation request by request under one or more policies.
     #[command(
-        after_help = "Examples:\n  chatctx replay --policy token-budget --policy compact:0.5 --model deepseek-v4-flash --window 4000 fixtures/chitchat/long_session_1.json\n  chatctx replay --policy rolling-summary --model deepseek-v4-flash --window 3000 --json session.json"
+        after_help = "Examples:\n  chatctx replay --policy token-budget --policy compact:0.5 --model deepseek-v4-flash --window 4000 fixtures/chitchat/long_session_1.json\n  chatctx replay --policy rolling-summary --model deepseek-v4-flash --window 3000 --json session.json\n  chatctx replay --policy token-budget --policy rolling-summary --model deepseek-v4-flash --window 4000 --html report.html --svg charts/ session.json"
     )]
     Replay(replay::ReplayArgs),
     /// Keep conversations in a store (SQLite file or PostgreSQL): append, prepare, show,

@@ -1,15 +1,19 @@
-//! `chatctx replay`: a recorded conversation, turn by turn, under one or more policies.
+//! `chatctx replay`: a recorded conversation, request by request, under one or more policies:
+//! the totals table by default, the per-request tables with `--turns`, the totals as JSON with
+//! `--json`, and charts with `--html FILE` and `--svg DIR`.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use clap::Args;
 use serde_json::json;
 
 use crate::input::read_input;
+use crate::report::{self, About};
 use crate::setup::{self, BudgetArgs};
 use crate::Failure;
 use chatctx::replay::{replay, Billing, Replay};
-use chatctx::ChatRequest;
+use chatctx::{ChatRequest, Conversation};
 
 /// Arguments of `chatctx replay`.
 #[derive(Debug, Args)]
@@ -22,6 +26,15 @@ pub(crate) struct ReplayArgs {
     /// Print the totals as JSON instead of tables.
     #[arg(long)]
     json: bool,
+    /// Print one table per policy with a row per request before the totals.
+    #[arg(long, conflicts_with = "json")]
+    turns: bool,
+    /// Also write a self-contained HTML report with charts (no network needed to open it).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Also write the report's charts as SVG files into DIR (created when missing).
+    #[arg(long, value_name = "DIR")]
+    svg: Option<PathBuf>,
     /// The recorded conversation: a chat request body or a bare messages array.
     file: String,
 }
@@ -66,12 +79,26 @@ pub(crate) async fn run(args: ReplayArgs) -> Result<(), Failure> {
         setup::forget(&index).await;
         replays.push(result?);
     }
+    if let Some(path) = &args.html {
+        let about = About {
+            recording: &args.file,
+            model: counting.model.as_deref(),
+            window: limits.window,
+            rounds: Conversation::new(&request.messages).rounds().len(),
+        };
+        report::write_html(path, &about, &replays)?;
+    }
+    if let Some(dir) = &args.svg {
+        report::write_svgs(dir, &replays)?;
+    }
     if args.json {
         let totals: Vec<_> = replays.iter().map(|r| &r.totals).collect();
         println!("{}", json!({ "policies": totals }));
     } else {
-        for replay in &replays {
-            print_turns(replay);
+        if args.turns {
+            for replay in &replays {
+                print_turns(replay);
+            }
         }
         print_totals(&replays, limits.window, counting.model.as_deref());
     }
@@ -105,10 +132,16 @@ fn print_totals(replays: &[Replay], window: usize, model: Option<&str>) {
         "totals (model {}, window {window})",
         model.unwrap_or("unknown")
     );
+    let width = replays
+        .iter()
+        .map(|r| r.totals.policy.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(16);
     println!(
-        "{:<28} {:>6} {:>10} {:>10} {:>9} {:>6} {:>10} {:>9} {:>10}",
+        "{:<width$} {:>8} {:>10} {:>10} {:>9} {:>6} {:>10} {:>9} {:>10}",
         "policy",
-        "turns",
+        "requests",
         "prompt",
         "cached",
         "sum-tok",
@@ -123,7 +156,7 @@ fn print_totals(replays: &[Replay], window: usize, model: Option<&str>) {
             .cost_usd
             .map_or_else(|| "n/a".to_string(), |usd| format!("{usd:.6}"));
         println!(
-            "{:<28} {:>6} {:>10} {:>10} {:>9} {:>6} {:>10} {:>9.2} {:>10}",
+            "{:<width$} {:>8} {:>10} {:>10} {:>9} {:>6} {:>10} {:>9.2} {:>10}",
             t.policy,
             t.turns,
             t.prompt_tokens,
