@@ -11,6 +11,7 @@
 
 pub mod pin;
 mod round;
+mod span;
 mod step;
 mod transcript;
 

@@ -40,36 +40,7 @@ pub struct Step {
     end: usize,
 }
 
-impl Step {
-    pub(crate) fn new(start: usize, end: usize) -> Self {
-        Step { start, end }
-    }
-
-    /// Index of the first message.
-    pub fn start(&self) -> usize {
-        self.start
-    }
-
-    /// One past the index of the last message.
-    pub fn end(&self) -> usize {
-        self.end
-    }
-
-    /// The message indices of the step.
-    pub fn range(&self) -> Range<usize> {
-        self.start..self.end
-    }
-
-    /// Number of messages in the step.
-    pub fn len(&self) -> usize {
-        self.end - self.start
-    }
-
-    /// Whether the step holds no message (never true for steps built by chatctx).
-    pub fn is_empty(&self) -> bool {
-        self.start == self.end
-    }
-}
+super::span::message_span!(Step);
 
 /// Cut `messages[range]` (one round) into steps, appending them to `steps`.
 pub(crate) fn split_round(messages: &[Message], range: Range<usize>, steps: &mut Vec<Step>) {
