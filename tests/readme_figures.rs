@@ -13,8 +13,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+/// How to compute a figure's block.
+type Compute = fn(&mut Replays) -> String;
+
 /// The README's figures: name and how to compute its block.
-const FIGURES: &[(&str, fn(&mut Replays) -> String)] = &[
+const FIGURES: &[(&str, Compute)] = &[
     ("replay-costs", replay_costs),
     ("summarizer-cache", summarizer_cache),
 ];

@@ -123,7 +123,7 @@ impl Endpoint {
     }
 
     /// The URL, which errors name (without a password, if it holds one).
-    pub(crate) fn url(&self) -> &str {
+    pub(crate) fn shown_url(&self) -> &str {
         &self.shown_url
     }
 

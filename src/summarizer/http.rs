@@ -77,7 +77,7 @@ impl Http {
 
     fn failed(&self, reason: impl std::fmt::Display) -> Error {
         Error::Summarizer {
-            reason: format!("{}: {reason}", self.endpoint.url()),
+            reason: format!("{}: {reason}", self.endpoint.shown_url()),
         }
     }
 }
@@ -85,7 +85,7 @@ impl Http {
 impl std::fmt::Debug for Http {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Http")
-            .field("url", &self.endpoint.url())
+            .field("url", &self.endpoint.shown_url())
             .field("api_key", &openai_compat::Redacted(&self.endpoint.api_key))
             .field("model", &self.model)
             .field("prompt", &self.prompt)
