@@ -158,16 +158,26 @@ fn loader_errors_name_the_problem() {
 
 #[test]
 fn huge_whitespace_and_single_char_runs_do_not_crash() {
-    let texts = [
-        " ".repeat(200_000),
-        format!("{}x", " ".repeat(100_000)),
-        "\n".repeat(100_000),
-        "a".repeat(300_000),
-        "你".repeat(100_000),
-    ];
+    let texts = |n: usize| {
+        [
+            " ".repeat(2 * n),
+            format!("{}x", " ".repeat(n)),
+            "\n".repeat(n),
+            "a".repeat(3 * n),
+            "你".repeat(n),
+        ]
+    };
+    // The exact counts: at full size against bpe-openai (linear); the Qwen and DeepSeek
+    // references are slow on such runs in a debug build, so they check a tenth of the size.
+    let (full, tenth) = (texts(100_000), texts(10_000));
     for v in Vocabulary::ALL {
-        let counts: Vec<usize> = texts.iter().map(|t| v.counter().count(t)).collect();
-        assert_eq!(counts, reference_counts(v, &texts), "{v}");
+        let counts: Vec<usize> = full.iter().map(|t| v.counter().count(t)).collect();
+        if matches!(v, Vocabulary::Cl100kBase | Vocabulary::O200kBase) {
+            assert_eq!(counts, reference_counts(v, &full), "{v}");
+        } else {
+            let counts: Vec<usize> = tenth.iter().map(|t| v.counter().count(t)).collect();
+            assert_eq!(counts, reference_counts(v, &tenth), "{v}");
+        }
     }
 }
 
