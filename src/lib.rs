@@ -10,7 +10,7 @@ pub mod error;
 pub mod message;
 pub mod model;
 #[cfg(feature = "http")]
-mod openai_compat;
+pub mod openai_compat;
 #[cfg(feature = "postgres")]
 mod pg_tls;
 pub mod policy;

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use chatctx::retrieval::{Embedder, Http, Retry};
+use chatctx::openai_compat::Retry;
+use chatctx::retrieval::{Embedder, HttpEmbedder};
 use chatctx::Error;
 #[path = "common/http_stub.rs"]
 mod http_stub;
@@ -31,7 +32,7 @@ async fn stub(
 use http_stub::body;
 
 /// The reason of the embedder error `http` must fail with when embedding one text.
-async fn embedder_error(http: Http) -> String {
+async fn embedder_error(http: HttpEmbedder) -> String {
     match http.embed(&["hi".to_string()]).await {
         Err(Error::Embedder { reason }) => reason,
         other => panic!("expected an embedder error, got {other:?}"),
@@ -49,7 +50,7 @@ async fn posts_batches_and_reads_vectors_in_index_order() {
         ],
     )
     .await;
-    let http = Http::new(url, "text-embedding-v4", 3)
+    let http = HttpEmbedder::new(url, "text-embedding-v4", 3)
         .with_api_key("sk-test")
         .with_dimensions_parameter(true)
         .with_batch(2);
@@ -89,7 +90,7 @@ async fn an_error_status_is_an_embedder_error_quoting_the_body() {
         vec![r#"{"error":{"message":"bad key"}}"#],
     )
     .await;
-    let reason = embedder_error(Http::new(url, "text-embedding-3-small", 3)).await;
+    let reason = embedder_error(HttpEmbedder::new(url, "text-embedding-3-small", 3)).await;
     assert!(reason.contains("HTTP 401 Unauthorized"), "{reason}");
     assert!(reason.contains("bad key"), "{reason}");
 }
@@ -104,7 +105,7 @@ async fn a_malformed_answer_is_an_embedder_error() {
         "not json",
     ] {
         let (url, _server) = stub("200 OK", vec![answer]).await;
-        let error = Http::new(url, "m", 1)
+        let error = HttpEmbedder::new(url, "m", 1)
             .embed(&["hi".to_string()])
             .await
             .unwrap_err();
@@ -118,7 +119,7 @@ async fn an_unreachable_endpoint_is_an_embedder_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let error = Http::new(format!("http://127.0.0.1:{port}/v1"), "m", 4)
+    let error = HttpEmbedder::new(format!("http://127.0.0.1:{port}/v1"), "m", 4)
         .with_retry(Retry::none())
         .embed(&["hi".to_string()])
         .await
@@ -143,7 +144,7 @@ async fn rate_limits_and_server_errors_are_retried() {
     ])
     .await;
     let retry = Retry::default().with_backoff(Duration::from_millis(5));
-    let vectors = Http::new(url, "m", 3)
+    let vectors = HttpEmbedder::new(url, "m", 3)
         .with_retry(retry)
         .embed(&["hi".to_string()])
         .await
@@ -166,7 +167,7 @@ async fn retries_are_bounded_and_counted_in_the_error() {
     let retry = Retry::default()
         .with_attempts(2)
         .with_backoff(Duration::from_millis(1));
-    let reason = embedder_error(Http::new(url, "m", 3).with_retry(retry)).await;
+    let reason = embedder_error(HttpEmbedder::new(url, "m", 3).with_retry(retry)).await;
     assert!(reason.contains("HTTP 502 Bad Gateway"), "{reason}");
     assert!(reason.contains("(after 2 attempts)"), "{reason}");
     assert_eq!(server.await.unwrap().len(), 2);
@@ -175,7 +176,7 @@ async fn retries_are_bounded_and_counted_in_the_error() {
 #[tokio::test]
 async fn client_errors_are_not_retried() {
     let (url, server) = http_stub::serve(vec![("400 Bad Request", "", r#"{"error":"no"}"#)]).await;
-    let reason = embedder_error(Http::new(url, "m", 3)).await;
+    let reason = embedder_error(HttpEmbedder::new(url, "m", 3)).await;
     assert!(reason.contains("HTTP 400"), "{reason}");
     assert!(!reason.contains("attempts"), "{reason}");
     assert_eq!(server.await.unwrap().len(), 1);
@@ -193,7 +194,7 @@ async fn a_server_that_never_answers_hits_the_timeout() {
             held.push(socket);
         }
     });
-    let http = Http::new(url, "m", 3).with_timeout(Duration::from_millis(300));
+    let http = HttpEmbedder::new(url, "m", 3).with_timeout(Duration::from_millis(300));
     assert!(format!("{http:?}").contains("timeout: Some(300ms)"));
     let reason = embedder_error(http).await;
     server.abort();

@@ -17,16 +17,16 @@ use chatctx::{Message, Model, Session, Transcript};
 const KEY: &str = "sk-live-0123456789abcdef-SECRET";
 const PASSWORD: &str = "hunter2-PASSWORD";
 
-fn summarizer() -> summarizer::Http {
-    summarizer::Http::new(
+fn summarizer() -> summarizer::HttpSummarizer {
+    summarizer::HttpSummarizer::new(
         format!("https://user:{PASSWORD}@api.example/v1"),
         "gpt-4o-mini",
     )
     .with_api_key(KEY)
 }
 
-fn embedder() -> retrieval::Http {
-    retrieval::Http::new(
+fn embedder() -> retrieval::HttpEmbedder {
+    retrieval::HttpEmbedder::new(
         format!("https://user:{PASSWORD}@api.example/v1"),
         "text-embedding-3-small",
         8,
@@ -48,14 +48,17 @@ fn debug_output_never_holds_a_key_or_a_password() {
     let summarizer = Arc::new(summarizer());
     let embedder = Arc::new(embedder());
     let shown = format!("{summarizer:?}");
-    assert_hidden("summarizer::Http", &shown);
+    assert_hidden("summarizer::HttpSummarizer", &shown);
     assert!(shown.contains("api_key: Some(<redacted>)"), "{shown}");
     assert!(shown.contains("user:<redacted>@api.example"), "{shown}");
     let shown = format!("{embedder:?}");
-    assert_hidden("retrieval::Http", &shown);
+    assert_hidden("retrieval::HttpEmbedder", &shown);
     assert!(shown.contains("api_key: Some(<redacted>)"), "{shown}");
     // without a key: None, as before
-    let keyless = format!("{:?}", summarizer::Http::new("http://127.0.0.1:1/v1", "m"));
+    let keyless = format!(
+        "{:?}",
+        summarizer::HttpSummarizer::new("http://127.0.0.1:1/v1", "m")
+    );
     assert!(keyless.contains("api_key: None"), "{keyless}");
 
     // everything that can hold them, pretty-printed too
@@ -105,8 +108,8 @@ async fn errors_name_the_endpoint_without_its_password() {
         listener.local_addr().unwrap().port()
     };
     let url = format!("http://user:{PASSWORD}@127.0.0.1:{port}/v1");
-    let retry = summarizer::Retry::none();
-    let error = summarizer::Http::new(&url, "m")
+    let retry = chatctx::openai_compat::Retry::none();
+    let error = summarizer::HttpSummarizer::new(&url, "m")
         .with_api_key(KEY)
         .with_retry(retry)
         .summarize(SummaryInput::new(vec![Message::user("hi")], None))
@@ -118,7 +121,7 @@ async fn errors_name_the_endpoint_without_its_password() {
         error.contains(&format!("http://user:<redacted>@127.0.0.1:{port}/v1")),
         "{error}"
     );
-    let error = retrieval::Http::new(&url, "m", 4)
+    let error = retrieval::HttpEmbedder::new(&url, "m", 4)
         .with_api_key(KEY)
         .with_retry(retry)
         .embed(&["hi".to_string()])

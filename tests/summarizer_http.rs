@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chatctx::message::Message;
-use chatctx::summarizer::{Http, Summarizer, SummaryInput};
+use chatctx::summarizer::{HttpSummarizer, Summarizer, SummaryInput};
 use chatctx::Error;
 #[path = "common/http_stub.rs"]
 mod http_stub;
@@ -41,7 +41,7 @@ async fn posts_the_conversation_and_reads_the_summary() {
         r#"{"choices":[{"message":{"role":"assistant","content":" The user's sister has a cat, Pistachio. "}}],"usage":{"total_tokens":57}}"#,
     )
     .await;
-    let http = Http::new(url, "deepseek-chat")
+    let http = HttpSummarizer::new(url, "deepseek-chat")
         .with_api_key("sk-test")
         .with_prompt("Summarize.");
     let summary = http.summarize(input()).await.unwrap();
@@ -67,7 +67,7 @@ async fn posts_the_conversation_and_reads_the_summary() {
 #[tokio::test]
 async fn an_error_status_is_a_summarizer_error_quoting_the_body() {
     let (url, _server) = stub("401 Unauthorized", r#"{"error":{"message":"bad key"}}"#).await;
-    let error = Http::new(url, "qwen-plus")
+    let error = HttpSummarizer::new(url, "qwen-plus")
         .summarize(input())
         .await
         .unwrap_err();

@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use chatctx::message::Message;
-use chatctx::summarizer::{Http, Retry, Summarizer, SummaryInput};
+use chatctx::openai_compat::Retry;
+use chatctx::summarizer::{HttpSummarizer, Summarizer, SummaryInput};
 use chatctx::Error;
 #[path = "common/http_stub.rs"]
 mod http_stub;
@@ -47,8 +48,8 @@ async fn rate_limit_waits_for_retry_after_then_succeeds() {
     ])
     .await;
     // A tiny backoff: only Retry-After can explain a one-second wait.
-    let http =
-        Http::new(url, "m").with_retry(Retry::default().with_backoff(Duration::from_millis(1)));
+    let http = HttpSummarizer::new(url, "m")
+        .with_retry(Retry::default().with_backoff(Duration::from_millis(1)));
     let summary = http.summarize(input()).await.unwrap();
     assert_eq!(summary.text, "A summary.");
     let arrivals = server.await.unwrap();
@@ -66,7 +67,7 @@ async fn server_errors_back_off_and_retry() {
     ])
     .await;
     let retry = Retry::default().with_backoff(Duration::from_millis(20));
-    let summary = Http::new(url, "m")
+    let summary = HttpSummarizer::new(url, "m")
         .with_retry(retry)
         .summarize(input())
         .await
@@ -90,7 +91,7 @@ async fn attempts_are_bounded() {
     let retry = Retry::default()
         .with_attempts(3)
         .with_backoff(Duration::from_millis(5));
-    let error = Http::new(url, "m")
+    let error = HttpSummarizer::new(url, "m")
         .with_retry(retry)
         .summarize(input())
         .await
@@ -115,7 +116,7 @@ async fn connection_errors_are_retried() {
     let retry = Retry::default()
         .with_attempts(2)
         .with_backoff(Duration::from_millis(5));
-    let error = Http::new(format!("http://127.0.0.1:{port}/v1"), "m")
+    let error = HttpSummarizer::new(format!("http://127.0.0.1:{port}/v1"), "m")
         .with_retry(retry)
         .summarize(input())
         .await
@@ -126,7 +127,10 @@ async fn connection_errors_are_retried() {
 #[tokio::test]
 async fn client_errors_are_not_retried() {
     let (url, server) = stub(vec![("400 Bad Request", "", r#"{"error":"no"}"#)]).await;
-    let error = Http::new(url, "m").summarize(input()).await.unwrap_err();
+    let error = HttpSummarizer::new(url, "m")
+        .summarize(input())
+        .await
+        .unwrap_err();
     assert!(!error.to_string().contains("attempts"), "{error}");
     assert_eq!(server.await.unwrap().len(), 1);
 }

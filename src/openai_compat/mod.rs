@@ -1,4 +1,6 @@
-//! What the OpenAI-compatible HTTP clients (summarizer, embedder) share: configuration from
+//! What the OpenAI-compatible HTTP clients ([`crate::summarizer::HttpSummarizer`],
+//! [`crate::retrieval::HttpEmbedder`]) share; [`Retry`], their retry policy, is the public
+//! part. Inside: configuration from
 //! the environment, the endpoint with its key and its retrying JSON POST, and how a failed
 //! response is quoted in an error.
 

@@ -5,8 +5,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{Embedder, Retry};
+use super::Embedder;
 use crate::error::{Error, Result};
+use crate::openai_compat::Retry;
 use crate::openai_compat::{self, Endpoint};
 
 /// Embeds with an embedding model behind an OpenAI-compatible API: OpenAI
@@ -17,25 +18,25 @@ use crate::openai_compat::{self, Endpoint};
 /// It posts `{"model", "input": [texts], "encoding_format": "float"}` to
 /// `{base_url}/embeddings` in batches of at most `batch` texts and reads `data[i].embedding`
 /// (ordered by `data[i].index`). The dimension must be known in advance, since a store's
-/// vectors have a fixed size; with [`Http::with_dimensions_parameter`] it is also sent as
+/// vectors have a fixed size; with [`HttpEmbedder::with_dimensions_parameter`] it is also sent as
 /// `dimensions`, for models that can shorten their vectors. Uses reqwest with rustls, so it runs
 /// inside a tokio runtime.
 ///
 /// # Default
 ///
-/// From [`Http::from_env`]: base URL `CHATCTX_EMBEDDING_BASE_URL`, else `CHATCTX_BASE_URL`,
+/// From [`HttpEmbedder::from_env`]: base URL `CHATCTX_EMBEDDING_BASE_URL`, else `CHATCTX_BASE_URL`,
 /// else `https://api.openai.com/v1`; model `CHATCTX_EMBEDDING_MODEL` or
 /// `text-embedding-3-small`; dimension `CHATCTX_EMBEDDING_DIMENSION` or 1536; key
 /// `CHATCTX_API_KEY` or `OPENAI_API_KEY`. `batch`: 10 (DashScope's limit per request). Rate
 /// limits (429), server errors (5xx) and connection failures are retried as [`Retry::default`]
-/// says (four attempts, honouring `Retry-After`); see [`Http::with_retry`]. `timeout`: 120
+/// says (four attempts, honouring `Retry-After`); see [`HttpEmbedder::with_retry`]. `timeout`: 120
 /// seconds for one call to [`Embedder::embed`] of one batch, retries and their waits included
 /// (the default deadline of [`crate::policy::RollingSummary`]'s summarizer); see
-/// [`Http::with_timeout`].
+/// [`HttpEmbedder::with_timeout`].
 ///
 /// `Debug` shows `api_key: Some(<redacted>)`, never the key.
 #[derive(Clone)]
-pub struct Http {
+pub struct HttpEmbedder {
     endpoint: Endpoint,
     model: String,
     dimension: usize,
@@ -43,7 +44,7 @@ pub struct Http {
     batch: usize,
 }
 
-impl Http {
+impl HttpEmbedder {
     /// The default deadline of one request batch, retries included.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -51,8 +52,8 @@ impl Http {
     /// numbers, without an API key.
     pub fn new(base_url: impl Into<String>, model: impl Into<String>, dimension: usize) -> Self {
         let mut endpoint = Endpoint::new(&base_url.into(), "embeddings");
-        endpoint.timeout = Some(Http::DEFAULT_TIMEOUT);
-        Http {
+        endpoint.timeout = Some(HttpEmbedder::DEFAULT_TIMEOUT);
+        HttpEmbedder {
             endpoint,
             model: model.into(),
             dimension,
@@ -83,7 +84,7 @@ impl Http {
                     )
                 })?,
         };
-        let mut http = Http::new(base, model, dimension);
+        let mut http = HttpEmbedder::new(base, model, dimension);
         http.endpoint.api_key = openai_compat::api_key_from_env();
         Ok(http)
     }
@@ -180,9 +181,9 @@ impl Http {
     }
 }
 
-impl std::fmt::Debug for Http {
+impl std::fmt::Debug for HttpEmbedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Http")
+        f.debug_struct("HttpEmbedder")
             .field("url", &self.endpoint.shown_url())
             .field("api_key", &openai_compat::Redacted(&self.endpoint.api_key))
             .field("model", &self.model)
@@ -196,7 +197,7 @@ impl std::fmt::Debug for Http {
 }
 
 #[async_trait]
-impl Embedder for Http {
+impl Embedder for HttpEmbedder {
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
         let mut vectors = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(self.batch) {

@@ -4,7 +4,7 @@
 //! every finished round in a vector index and brings the relevant ones back. Three pieces:
 //!
 //! - an [`Embedder`] turns texts into vectors: [`NGrams`] (offline, deterministic, lexical) or
-//!   `Http` (feature `http`: an OpenAI-compatible `/embeddings` endpoint, e.g. OpenAI or
+//!   `HttpEmbedder` (feature `http`: an OpenAI-compatible `/embeddings` endpoint, e.g. OpenAI or
 //!   DashScope text-embedding models);
 //! - a [`VectorStore`] keeps one vector per round and finds the nearest ones by cosine
 //!   similarity: [`InMemory`] (exact search) or `Postgres` (feature `postgres`: PostgreSQL
@@ -37,9 +37,8 @@ mod ngrams;
 mod postgres;
 
 #[cfg(feature = "http")]
-pub use crate::openai_compat::Retry;
 #[cfg(feature = "http")]
-pub use http::Http;
+pub use http::HttpEmbedder;
 pub use index::Index;
 pub use memory::InMemory;
 pub use ngrams::NGrams;

@@ -52,7 +52,7 @@ fn poll_slot<T>(shared: &Shared<T>, cx: &Context<'_>) -> Poll<Option<T>> {
 
 /// Run the blocking `work` on a new thread; the returned future resolves to its result, or to
 /// `None` if `work` panicked.
-pub fn run_blocking<T, F>(work: F) -> impl Future<Output = Option<T>> + Send
+pub(crate) fn run_blocking<T, F>(work: F) -> impl Future<Output = Option<T>> + Send
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
@@ -84,7 +84,7 @@ where
 
 /// Resolve to `Some(output)` if `future` finishes within `limit`, else to `None` (the future is
 /// then dropped).
-pub async fn timeout<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
+pub(crate) async fn timeout<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
     let timer: Shared<()> = shared();
     let thread_timer = Arc::clone(&timer);
     let spawned = thread::Builder::new()

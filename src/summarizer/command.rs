@@ -28,15 +28,15 @@ const STDERR_EXCERPT: usize = 500;
 /// group is killed, the command and every process it started (unless one left the group,
 /// e.g. with `setsid`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
+pub struct CommandSummarizer {
     command: String,
     prompt: String,
 }
 
-impl Command {
+impl CommandSummarizer {
     /// Run `command` through `sh -c`.
     pub fn new(command: impl Into<String>) -> Self {
-        Command {
+        CommandSummarizer {
             command: command.into(),
             prompt: DEFAULT_PROMPT.to_string(),
         }
@@ -164,7 +164,7 @@ fn kill_group(leader: u32) {
 fn kill_group(_leader: u32) {}
 
 #[async_trait]
-impl Summarizer for Command {
+impl Summarizer for CommandSummarizer {
     async fn summarize(&self, input: SummaryInput) -> Result<Summary> {
         let mut messages: Vec<Message> = Vec::with_capacity(input.messages.len() + 1);
         if let Some(previous) = &input.previous {
@@ -178,7 +178,7 @@ impl Summarizer for Command {
         let group = Arc::new(Group::default());
         // Dropped with this future: an abandoned call kills what it started.
         let _kill_on_drop = KillOnDrop(Arc::clone(&group));
-        let text = run_blocking(move || Command::run(&command, &prompt, stdin, &group))
+        let text = run_blocking(move || CommandSummarizer::run(&command, &prompt, stdin, &group))
             .await
             .ok_or_else(|| Error::Summarizer {
                 reason: format!("command {:?}: the runner thread failed", self.command),
@@ -202,10 +202,11 @@ mod tests {
     #[tokio::test]
     async fn pipes_json_in_and_reads_the_summary_out() {
         // Count the messages on stdin: the previous summary and the two messages.
-        let command = Command::new(r#"grep -o '"role"' | wc -l | tr -d ' '"#);
+        let command = CommandSummarizer::new(r#"grep -o '"role"' | wc -l | tr -d ' '"#);
         let summary = command.summarize(input()).await.unwrap();
         assert_eq!(summary.text, "3");
-        let echo = Command::new(r#"printf '%s' "$CHATCTX_SUMMARY_PROMPT""#).with_prompt("be short");
+        let echo = CommandSummarizer::new(r#"printf '%s' "$CHATCTX_SUMMARY_PROMPT""#)
+            .with_prompt("be short");
         assert_eq!(echo.summarize(input()).await.unwrap().text, "be short");
     }
 
@@ -243,7 +244,7 @@ mod tests {
         let path = file.to_string_lossy().to_string();
         let _ = std::fs::remove_file(&file);
         // the shell and two children that would each run 100 s
-        let command = Command::new(format!(
+        let command = CommandSummarizer::new(format!(
             "sleep 100 & echo $! >> {path}; sleep 100 & echo $! >> {path}; echo $$ >> {path}; wait"
         ));
         let call = tokio::spawn(async move { command.summarize(input()).await });
@@ -266,7 +267,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_command_is_an_error_quoting_stderr() {
-        let error = Command::new("echo 'no model configured' >&2; exit 3")
+        let error = CommandSummarizer::new("echo 'no model configured' >&2; exit 3")
             .summarize(input())
             .await
             .unwrap_err();

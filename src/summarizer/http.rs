@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{Retry, Summarizer, Summary, SummaryInput, DEFAULT_PROMPT};
+use super::{Summarizer, Summary, SummaryInput, DEFAULT_PROMPT};
 use crate::error::{Error, Result};
+use crate::openai_compat::Retry;
 use crate::openai_compat::{self, Endpoint};
 
 /// Summarizes with a chat model behind an OpenAI-compatible API: OpenAI, DeepSeek
@@ -19,27 +20,27 @@ use crate::openai_compat::{self, Endpoint};
 /// `usage.total_tokens`. Uses reqwest with rustls, so it runs inside a tokio runtime.
 ///
 /// Rate limits (429), server errors (5xx) and connection failures are retried as [`Retry`]
-/// says, honouring `Retry-After`; see [`Http::with_retry`].
+/// says, honouring `Retry-After`; see [`HttpSummarizer::with_retry`].
 ///
 /// # Default
 ///
-/// From [`Http::from_env`]: base URL `CHATCTX_BASE_URL` or `https://api.openai.com/v1`, model
+/// From [`HttpSummarizer::from_env`]: base URL `CHATCTX_BASE_URL` or `https://api.openai.com/v1`, model
 /// `CHATCTX_SUMMARY_MODEL` or `gpt-4o-mini`, key `CHATCTX_API_KEY` or `OPENAI_API_KEY`, prompt
 /// [`DEFAULT_PROMPT`], retries [`Retry::default`]. No deadline of its own: the policy calling
 /// it sets one ([`crate::policy::RollingSummary::with_timeout`], `--summarizer-timeout`).
 ///
 /// `Debug` shows `api_key: Some(<redacted>)`, never the key.
 #[derive(Clone)]
-pub struct Http {
+pub struct HttpSummarizer {
     endpoint: Endpoint,
     model: String,
     prompt: String,
 }
 
-impl Http {
+impl HttpSummarizer {
     /// A summarizer calling `{base_url}/chat/completions` with `model`, without an API key.
     pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
-        Http {
+        HttpSummarizer {
             endpoint: Endpoint::new(&base_url.into(), "chat/completions"),
             model: model.into(),
             prompt: DEFAULT_PROMPT.to_string(),
@@ -52,7 +53,7 @@ impl Http {
         let base =
             var("CHATCTX_BASE_URL").unwrap_or_else(|| openai_compat::DEFAULT_BASE_URL.into());
         let model = var("CHATCTX_SUMMARY_MODEL").unwrap_or_else(|| "gpt-4o-mini".into());
-        let mut http = Http::new(base, model);
+        let mut http = HttpSummarizer::new(base, model);
         http.endpoint.api_key = openai_compat::api_key_from_env();
         Ok(http)
     }
@@ -82,9 +83,9 @@ impl Http {
     }
 }
 
-impl std::fmt::Debug for Http {
+impl std::fmt::Debug for HttpSummarizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Http")
+        f.debug_struct("HttpSummarizer")
             .field("url", &self.endpoint.shown_url())
             .field("api_key", &openai_compat::Redacted(&self.endpoint.api_key))
             .field("model", &self.model)
@@ -95,7 +96,7 @@ impl std::fmt::Debug for Http {
 }
 
 #[async_trait]
-impl Summarizer for Http {
+impl Summarizer for HttpSummarizer {
     async fn summarize(&self, input: SummaryInput) -> Result<Summary> {
         let body = json!({
             "model": self.model,

@@ -7,8 +7,8 @@
 //! | Summarizer | Spec | What it does |
 //! |---|---|---|
 //! | [`Extractive`] | `extractive` | offline, deterministic: picks salient sentences |
-//! | [`Command`] | `command:CMD` | runs `sh -c CMD`, messages as JSON on stdin, summary on stdout |
-//! | `Http` (feature `http`) | `http` | asks an OpenAI-compatible chat endpoint |
+//! | [`CommandSummarizer`] | `command:CMD` | runs `sh -c CMD`, messages as JSON on stdin, summary on stdout |
+//! | `HttpSummarizer` (feature `http`) | `http` | asks an OpenAI-compatible chat endpoint |
 //! | [`summarizer_fn`] | | any async closure |
 //!
 //! ```
@@ -37,15 +37,14 @@ mod spec;
 mod unwind;
 
 #[cfg(feature = "http")]
-pub use crate::openai_compat::Retry;
-pub use blocking::{run_blocking, timeout};
-pub use command::Command;
+pub(crate) use blocking::{run_blocking, timeout};
+pub use command::CommandSummarizer;
 pub use extractive::Extractive;
 #[cfg(feature = "http")]
-pub use http::Http;
+pub use http::HttpSummarizer;
 pub use message::{is_summary, summary_message, SUMMARY_NAME};
 pub use spec::SummarizerSpec;
-pub use unwind::catch_panic;
+pub(crate) use unwind::catch_panic;
 
 use std::future::Future;
 
@@ -55,7 +54,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::message::Message;
 
-/// The instructions given to model-based summarizers (the [`Command`] receives them too).
+/// The instructions given to model-based summarizers (the [`CommandSummarizer`] receives them too).
 pub const DEFAULT_PROMPT: &str = "You maintain the memory of a long conversation between a user \
 and an assistant. Write a concise summary of the conversation below, merged with the previous \
 summary if one is given. Keep every fact that may matter later: names, numbers, dates, \

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Command, Extractive, Summarizer};
+use super::{CommandSummarizer, Extractive, Summarizer};
 use crate::error::{Error, Result};
 
 /// A summarizer configuration: `extractive`, `command:CMD` or `http`.
@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 pub enum SummarizerSpec {
     /// [`Extractive`] with its defaults.
     Extractive,
-    /// [`Command`] running the given shell command.
+    /// [`CommandSummarizer`] running the given shell command.
     Command(String),
     /// The OpenAI-compatible HTTP summarizer configured from the environment (feature `http`).
     Http,
@@ -37,9 +37,11 @@ impl SummarizerSpec {
     pub fn build(&self) -> Result<Arc<dyn Summarizer>> {
         match self {
             SummarizerSpec::Extractive => Ok(Arc::new(Extractive::new())),
-            SummarizerSpec::Command(command) => Ok(Arc::new(Command::new(command.clone()))),
+            SummarizerSpec::Command(command) => {
+                Ok(Arc::new(CommandSummarizer::new(command.clone())))
+            }
             #[cfg(feature = "http")]
-            SummarizerSpec::Http => Ok(Arc::new(super::Http::from_env()?)),
+            SummarizerSpec::Http => Ok(Arc::new(super::HttpSummarizer::from_env()?)),
             #[cfg(not(feature = "http"))]
             SummarizerSpec::Http => Err(Error::config(
                 "summarizer",

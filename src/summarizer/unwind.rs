@@ -11,19 +11,7 @@ use std::task::Poll;
 ///
 /// The future is dropped after a panic and never polled again, so no state it half-updated is
 /// observed; chatctx only hands it owned inputs.
-///
-/// ```
-/// use chatctx::summarizer::catch_panic;
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// assert_eq!(catch_panic(async { 7 }).await, Ok(7));
-/// let failed = catch_panic(async { panic!("out of cheese") }).await;
-/// # let _: &Result<(), String> = &failed;
-/// assert_eq!(failed, Err("out of cheese".to_string()));
-/// # }
-/// ```
-pub async fn catch_panic<F: Future>(future: F) -> Result<F::Output, String> {
+pub(crate) async fn catch_panic<F: Future>(future: F) -> Result<F::Output, String> {
     let mut future = Box::pin(future);
     std::future::poll_fn(move |cx| {
         match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
@@ -43,5 +31,18 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         text.clone()
     } else {
         "a panic with a non-string payload".to_string()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::catch_panic;
+
+    #[tokio::test]
+    async fn a_panic_becomes_its_message() {
+        assert_eq!(catch_panic(async { 7 }).await, Ok(7));
+        let failed: Result<(), String> = catch_panic(async { panic!("out of cheese") }).await;
+        assert_eq!(failed, Err("out of cheese".to_string()));
     }
 }

@@ -40,7 +40,7 @@ use ahead::Ahead;
 ///
 /// - `threshold`: 0.7 of the usable tokens
 /// - `fraction`: 0.5 (the older half of the pending rounds, by tokens)
-/// - `timeout`: 120 seconds (runtime-agnostic: a timer thread, see [`crate::summarizer::timeout`])
+/// - `timeout`: 120 seconds (runtime-agnostic: a timer thread)
 #[derive(Clone)]
 pub struct RollingSummary {
     summarizer: Arc<dyn Summarizer>,
