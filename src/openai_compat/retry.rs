@@ -11,7 +11,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use chatctx::summarizer::Retry;
+/// use chatctx::openai_compat::Retry;
 ///
 /// let retry = Retry::default().with_attempts(3).with_backoff(Duration::from_millis(100));
 /// assert_eq!(retry.delay(0, None), Duration::from_millis(100));
