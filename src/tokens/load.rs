@@ -7,8 +7,7 @@ use serde_json::Value;
 use super::counter::BpeCounter;
 use super::patterns;
 use super::pretokenize::PreTokenizer;
-use super::table::Tables;
-use super::vocab_file;
+use super::table::{vocab_file, Tables};
 use crate::{Error, Result};
 
 fn read(path: &Path) -> Result<Vec<u8>> {

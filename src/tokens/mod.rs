@@ -8,33 +8,26 @@
 //! into pieces by the vocabulary's pre-tokenizer (`scan`), and each piece is counted by
 //! byte-pair merging (`bpe.rs`; a whole-piece vocabulary hit counts 1 without merging, and
 //! short pieces are cached per thread in `piece_cache.rs`). Merging works on token ids: a
-//! tiktoken vocabulary's ranks become the equivalent merges (`merges.rs`), characters that
-//! always merge the same way start merged (`char_parts.rs`), runs of them are cut where no
-//! merge can cross (`seams.rs`), and Bloom filters answer most failed lookups from the CPU
-//! cache (`bit_filter.rs`). Counting never builds the token list. The vocabularies are
-//! preprocessed by `build.rs` into tables embedded in the binary (`table.rs`, with short
-//! tokens inline in `short_tokens.rs`), so building a counter is a copy, not a parse.
+//! tiktoken vocabulary's ranks become the equivalent merges (`table/merges.rs`), characters
+//! that always merge the same way start merged (`table/char_parts.rs`), runs of them are cut
+//! where no merge can cross (`table/seams.rs`), and Bloom filters answer most failed lookups
+//! from the CPU cache (`table/bit_filter.rs`). Counting never builds the token list. The
+//! vocabularies are preprocessed by `build.rs` into tables embedded in the binary (`table/`,
+//! which `build.rs` includes as one module), so building a counter is a copy, not a parse.
 
-mod bit_filter;
 mod bpe;
 mod bucket_queue;
 mod cached;
-mod char_parts;
 mod counter;
 mod estimate;
 mod load;
-mod merges;
 mod patterns;
 mod piece_cache;
 mod pretokenize;
 pub mod scan;
-mod seams;
-mod short_tokens;
-mod slot_table;
 mod specials;
 mod split_regex;
 mod table;
-mod vocab_file;
 mod vocabulary;
 
 pub use cached::CachedCounter;
