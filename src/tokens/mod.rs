@@ -5,7 +5,7 @@
 //! [`CachedCounter`] memoizes any counter for incremental counting of a growing conversation.
 //!
 //! How an exact count is made: the text is NFC-normalized when the vocabulary asks for it, cut
-//! into pieces by the vocabulary's pre-tokenizer (`scan`), and each piece is counted by
+//! into pieces by the vocabulary's pre-tokenizer (`pretokenize/`), and each piece is counted by
 //! byte-pair merging (`bpe.rs`; a whole-piece vocabulary hit counts 1 without merging, and
 //! short pieces are cached per thread in `piece_cache.rs`). Merging works on token ids: a
 //! tiktoken vocabulary's ranks become the equivalent merges (`table/merges.rs`), characters
@@ -21,18 +21,16 @@ mod cached;
 mod counter;
 mod estimate;
 mod load;
-mod patterns;
 mod piece_cache;
 mod pretokenize;
-pub mod scan;
 mod specials;
-mod split_regex;
 mod table;
 mod vocabulary;
 
 pub use cached::CachedCounter;
 pub use counter::BpeCounter;
 pub use estimate::EstimateCounter;
+pub use pretokenize::scan;
 pub use vocabulary::Vocabulary;
 
 /// Counts the tokens a text costs in one vocabulary.

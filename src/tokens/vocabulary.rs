@@ -5,8 +5,8 @@ use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
 
 use super::counter::BpeCounter;
+use super::pretokenize::scan::Pattern;
 use super::pretokenize::PreTokenizer;
-use super::scan::Pattern;
 use super::table::Tables;
 use super::{specials, TokenCounter};
 use crate::Error;
