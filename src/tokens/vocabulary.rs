@@ -7,8 +7,9 @@ use std::sync::{Arc, LazyLock};
 use super::counter::BpeCounter;
 use super::pretokenize::scan::Pattern;
 use super::pretokenize::PreTokenizer;
+use super::specials;
 use super::table::Tables;
-use super::{specials, TokenCounter};
+use super::token_counter::TokenCounter;
 use crate::Error;
 
 /// A vocabulary chatctx embeds, with an exact offline counter.
