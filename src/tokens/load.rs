@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::counter::BpeCounter;
 use super::pretokenize::{PreTokenizer, GPT2};
 use super::table::{vocab_file, Tables};
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::Io {

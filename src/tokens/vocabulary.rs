@@ -10,7 +10,7 @@ use super::pretokenize::PreTokenizer;
 use super::specials;
 use super::table::Tables;
 use super::token_counter::TokenCounter;
-use crate::Error;
+use crate::error::Error;
 
 /// A vocabulary chatctx embeds, with an exact offline counter.
 ///
