@@ -1,33 +1,13 @@
 //! Preprocesses the vendored vocabularies in `vocab/` into the compact tables of
-//! `src/tokens/table.rs`, written to `OUT_DIR` and embedded with `include_bytes!`, so no base64
+//! `src/tokens/table/`, written to `OUT_DIR` and embedded with `include_bytes!`, so no base64
 //! or JSON is parsed at run time.
 
 use std::path::Path;
 
-#[allow(dead_code)]
-#[path = "src/tokens/bit_filter.rs"]
-mod bit_filter;
-#[allow(dead_code)]
-#[path = "src/tokens/char_parts.rs"]
-mod char_parts;
-#[allow(dead_code)]
-#[path = "src/tokens/merges.rs"]
-mod merges;
-#[allow(dead_code)]
-#[path = "src/tokens/seams.rs"]
-mod seams;
-#[allow(dead_code)]
-#[path = "src/tokens/short_tokens.rs"]
-mod short_tokens;
-#[allow(dead_code)]
-#[path = "src/tokens/slot_table.rs"]
-mod slot_table;
-#[allow(dead_code)]
-#[path = "src/tokens/table.rs"]
+// The table builders and their binary format, shared with the library (`tokens::table`).
+#[allow(dead_code, unused_imports)]
+#[path = "src/tokens/table/mod.rs"]
 mod table;
-#[allow(dead_code)]
-#[path = "src/tokens/vocab_file.rs"]
-mod vocab_file;
 
 fn main() -> Result<(), String> {
     let out = std::env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
@@ -35,7 +15,7 @@ fn main() -> Result<(), String> {
         let src = format!("vocab/{name}.tiktoken");
         println!("cargo:rerun-if-changed={src}");
         let text = std::fs::read(&src).map_err(|e| format!("{src}: {e}"))?;
-        let tokens = vocab_file::parse_tiktoken(&text).map_err(|e| format!("{src}: {e}"))?;
+        let tokens = table::vocab_file::parse_tiktoken(&text).map_err(|e| format!("{src}: {e}"))?;
         let tables = table::Tables::from_ranks(tokens).map_err(|e| format!("{src}: {e}"))?;
         write(&out, name, &tables)?;
     }
@@ -44,19 +24,12 @@ fn main() -> Result<(), String> {
     let text = std::fs::read(src).map_err(|e| format!("{src}: {e}"))?;
     let json: serde_json::Value =
         serde_json::from_slice(&text).map_err(|e| format!("{src}: {e}"))?;
-    let model = vocab_file::parse_hf_model(&json).map_err(|e| format!("{src}: {e}"))?;
+    let model = table::vocab_file::parse_hf_model(&json).map_err(|e| format!("{src}: {e}"))?;
     let mut tables = table::Tables::from_merges(model.vocab, &model.merges, model.ignore_merges)
         .map_err(|e| format!("{src}: {e}"))?;
     tables.specials = model.added;
     write(&out, "deepseek-v3", &tables)?;
-    println!("cargo:rerun-if-changed=src/tokens/table.rs");
-    println!("cargo:rerun-if-changed=src/tokens/vocab_file.rs");
-    println!("cargo:rerun-if-changed=src/tokens/merges.rs");
-    println!("cargo:rerun-if-changed=src/tokens/char_parts.rs");
-    println!("cargo:rerun-if-changed=src/tokens/bit_filter.rs");
-    println!("cargo:rerun-if-changed=src/tokens/seams.rs");
-    println!("cargo:rerun-if-changed=src/tokens/short_tokens.rs");
-    println!("cargo:rerun-if-changed=src/tokens/slot_table.rs");
+    println!("cargo:rerun-if-changed=src/tokens/table");
     println!("cargo:rerun-if-changed=build.rs");
     Ok(())
 }

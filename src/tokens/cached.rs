@@ -5,7 +5,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::TokenCounter;
+use super::token_counter::TokenCounter;
 
 /// Wraps a counter and remembers the count of every text it has seen, keyed by a 64-bit hash
 /// of the content and its length: re-counting an unchanged message is a hash lookup, and an

@@ -9,7 +9,7 @@ use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 use super::bpe::{self, Scratch};
 use super::pretokenize::PreTokenizer;
 use super::table::Tables;
-use super::TokenCounter;
+use super::token_counter::{prefix_boundary, TokenCounter};
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
@@ -302,7 +302,7 @@ impl TokenCounter for BpeCounter {
         if text.nfc().eq(text.chars()) {
             return self.boundary_normalized(text, k);
         }
-        super::prefix_boundary(self, text, k)
+        prefix_boundary(self, text, k)
     }
 
     fn special_token(&self, token: &str) -> Option<u32> {

@@ -1,6 +1,7 @@
 //! [`EstimateCounter`]: a fast, approximate count from character classes.
 
-use super::{TokenCounter, Vocabulary};
+use super::token_counter::TokenCounter;
+use super::vocabulary::Vocabulary;
 
 /// Estimates tokens from character counts: CJK characters (Han, kana, Hangul, CJK punctuation)
 /// at one rate, ASCII bytes at another, and other characters at a third. Not exact

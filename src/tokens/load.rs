@@ -5,11 +5,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::counter::BpeCounter;
-use super::patterns;
-use super::pretokenize::PreTokenizer;
-use super::table::Tables;
-use super::vocab_file;
-use crate::{Error, Result};
+use super::pretokenize::{PreTokenizer, GPT2};
+use super::table::{vocab_file, Tables};
+use crate::error::{Error, Result};
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::Io {
@@ -155,7 +153,7 @@ fn pre_tokenizer(
                 return Err("ByteLevel with add_prefix_space is not supported".into());
             }
             if p.get("use_regex").and_then(Value::as_bool) != Some(false) {
-                steps.push(patterns::GPT2.to_string());
+                steps.push(GPT2.to_string());
             }
             *byte_level = true;
             Ok(())

@@ -5,11 +5,12 @@ use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
 
 use super::counter::BpeCounter;
+use super::pretokenize::scan::Pattern;
 use super::pretokenize::PreTokenizer;
-use super::scan::Pattern;
+use super::specials;
 use super::table::Tables;
-use super::{specials, TokenCounter};
-use crate::Error;
+use super::token_counter::TokenCounter;
+use crate::error::Error;
 
 /// A vocabulary chatctx embeds, with an exact offline counter.
 ///

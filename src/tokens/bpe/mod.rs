@@ -37,8 +37,8 @@ use std::collections::BinaryHeap;
 use loops::{count_buckets, count_heap, count_runs, count_scan, Links, Run};
 
 use super::bucket_queue::BucketQueue;
-use super::char_parts;
 use super::piece_cache::{Key, PieceCache};
+use super::table::char_parts;
 use super::table::{hash_bytes, Kind, Tables, EMPTY};
 
 /// Pieces longer than this (in parts) use the run-length or the heap merge.
@@ -364,7 +364,7 @@ mod tests {
             let with = v.build().tables;
             assert!(with.chars.len() > 10_000, "{v} has a character table");
             let mut without = with.clone();
-            without.chars = crate::tokens::char_parts::CharParts::default();
+            without.chars = char_parts::CharParts::default();
             let (mut s1, mut s2) = (Scratch::default(), Scratch::default());
             for p in &pieces {
                 let h = hash_bytes(p);
@@ -443,7 +443,7 @@ mod tests {
             let n = merge(&t, 1, clause, None, &mut s);
             assert!(s.cut_count >= 3, "{v}: {} cuts", s.cut_count);
             let mut uncut = t.clone();
-            uncut.seams = crate::tokens::seams::Seams::default();
+            uncut.seams = crate::tokens::table::seams::Seams::default();
             let mut s2 = Scratch::default();
             assert_eq!(n, merge(&uncut, 2, clause, None, &mut s2), "{v}");
             assert_eq!(s2.cut_count, 0);

@@ -14,19 +14,16 @@
 //! *settled* unless some merge taking `U` as an input has a priority below `U`'s own. Merging
 //! into a settled `U` only creates candidates of a later priority, so while the products are
 //! settled BPE applies priorities in increasing order and all occurrences of one pair in one
-//! left-to-right sweep, which the run-length merge in `bpe.rs` relies on. BPE training adds
+//! left-to-right sweep, which the run-length merge in `bpe/` relies on. BPE training adds
 //! merges in that order, so every product of the built-in vocabularies is settled except 27 in
 //! Qwen3.5's extended vocabulary (such as "人力"+"资源", ranked before "资源"); `build.rs`
 //! records which.
-//!
-//! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
-//! paths.
 
 use std::collections::HashMap;
 
 use super::bit_filter::BitFilter;
+use super::hash::hash_pair;
 use super::slot_table::SlotTable;
-use super::table::K;
 
 /// One merge: `left` followed by `right` becomes `new_id`; lower `priority` merges first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,13 +55,6 @@ pub(crate) struct Merges {
 /// What [`Merges::new`] would compute about the order of a list: `unique_products` and
 /// `unsettled`.
 pub(crate) type Order = (bool, Vec<u32>);
-
-/// Hash of a pair of token ids.
-#[inline]
-pub(crate) fn hash_pair(left: u32, right: u32) -> u64 {
-    let h = ((u64::from(left) << 32) | u64::from(right)).wrapping_mul(K);
-    h ^ (h >> 29)
-}
 
 impl Merges {
     /// Indexes `list` (in priority order). A pair listed twice keeps its first (lowest

@@ -34,15 +34,12 @@
 //! as `82` + `数`, which come before `も` (`E3 82 82`) is built, so `も` is whole except
 //! before `数`. A right input that ends inside its first character (a lone lead byte, say)
 //! forbids every neighbour starting with those bytes.
-//!
-//! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
-//! paths.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::bit_filter::BitFilter;
-use super::merges::{hash_pair, Merge, Merges};
-use super::table::EMPTY;
+use super::hash::{hash_pair, EMPTY};
+use super::merges::{Merge, Merges};
 
 /// First code point of the table.
 const FIRST: u32 = 0x80;

@@ -1,11 +1,21 @@
-//! The pre-tokenizer: how text is cut into pieces before BPE.
+//! Pre-tokenization: how text is cut into pieces before BPE.
 //!
-//! A small closed enum: the built-in vocabularies (and user files whose patterns equal a
-//! built-in one) use the hand-written linear-time scanners of `tokens::scan`; any other pattern
-//! runs through `fancy-regex`.
+//! - `patterns.rs`: [`Pattern`], the families of split rules, and the one table of their
+//!   reference regexes;
+//! - `scan/`: the hand-written linear-time scanners that reproduce those regexes exactly
+//!   (public as `chatctx::tokens::scan`);
+//! - `split_regex.rs`: any other pattern, run by `fancy-regex`;
+//! - here, [`PreTokenizer`]: a small closed enum choosing between them. The built-in
+//!   vocabularies, and user files whose patterns equal a built-in one, use the scanners.
 
-use super::scan::{each_piece_bytes, head_word, Pattern};
-use super::split_regex::SplitRegex;
+mod patterns;
+pub mod scan;
+mod split_regex;
+
+use patterns::Pattern;
+pub(crate) use patterns::GPT2;
+use scan::{each_piece_bytes, head_word};
+use split_regex::SplitRegex;
 
 /// Cuts text into the pieces BPE works on.
 #[derive(Debug, Clone)]
@@ -26,7 +36,7 @@ impl PreTokenizer {
         let known = Pattern::ALL
             .into_iter()
             .filter(|p| *p != Pattern::DeepseekV3)
-            .find(|p| p.regexes() == [pattern] || super::patterns::builtin(*p) == [pattern]);
+            .find(|p| p.regexes() == [pattern]);
         match known {
             Some(p) => Ok(PreTokenizer::Scan(p)),
             None => Ok(PreTokenizer::Regex(SplitRegex::new(pattern, false)?)),
@@ -42,7 +52,7 @@ impl PreTokenizer {
                 .copied()
                 .eq(patterns.iter().map(String::as_str))
         };
-        if is(Pattern::DeepseekV3.regexes()) || is(super::patterns::builtin(Pattern::DeepseekV3)) {
+        if is(Pattern::DeepseekV3.regexes()) {
             return Ok(PreTokenizer::Scan(Pattern::DeepseekV3));
         }
         let steps = patterns

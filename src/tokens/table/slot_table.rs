@@ -4,11 +4,8 @@
 //! inside their slots, so most lookups read one cache line. The table is filled to at most 70%
 //! and probed linearly from the first slot of the key's bucket, wrapping around; a slot whose
 //! first word is [`EMPTY`] is free, and every table has one, so every probe ends.
-//!
-//! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
-//! paths.
 
-use super::table::EMPTY;
+use super::hash::EMPTY;
 
 /// One slot: four words, the first never [`EMPTY`] in a used slot.
 pub(crate) type Slot = [u32; 4];

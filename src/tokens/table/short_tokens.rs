@@ -6,9 +6,6 @@
 //! first time a piece is met. Here a short token's bytes sit in its slot, packed into one
 //! zero-padded word beside its length and id, so a lookup reads one cache line
 //! (`slot_table.rs`).
-//!
-//! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
-//! paths.
 
 use super::slot_table::SlotTable;
 
@@ -73,7 +70,7 @@ mod tests {
 
     #[test]
     fn finds_each_token_and_nothing_else() {
-        let hash = |b: &[u8]| super::super::table::hash_bytes(b);
+        let hash = |b: &[u8]| super::super::hash::hash_bytes(b);
         let words: Vec<Vec<u8>> = (0..500u32)
             .map(|i| format!("t{i}").into_bytes())
             .chain([b"a".to_vec(), b"a\0".to_vec(), b"exactly8".to_vec()])

@@ -2,9 +2,6 @@
 //! megabytes: counting asks mostly about pairs that do not merge and pieces that are not whole
 //! tokens, and the filter (eight bits per key, a few hundred KB) stays in the CPU's L2 cache
 //! where the table does not.
-//!
-//! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
-//! paths.
 
 /// The filter; keys are 64-bit hashes whose high bits are well mixed.
 #[derive(Debug, Clone, Default)]

@@ -18,15 +18,13 @@
 //! `merges.rs`). It is a Bloom filter: a false "may cross" only loses a cut, never a count.
 //! Most Chinese seams are cuttable (about half of them in Qwen's vocabulary, two thirds in
 //! o200k's), and the sides are short and repeat, so they hit the piece cache.
-//!
-//! This file is included by `build.rs` next to `table.rs`, so it must stay free of `crate::`
-//! paths.
 
 use std::collections::{HashMap, HashSet};
 
 use super::bit_filter::BitFilter;
 use super::char_parts::CharParts;
-use super::merges::{hash_pair, Merge};
+use super::hash::hash_pair;
+use super::merges::Merge;
 
 /// Bits of filter per pair: the filter is small, so a low false-positive rate is cheap.
 const BITS_PER_PAIR: usize = 16;
