@@ -37,7 +37,6 @@ mod ngrams;
 mod postgres;
 
 #[cfg(feature = "http")]
-#[cfg(feature = "http")]
 pub use http::HttpEmbedder;
 pub use index::Index;
 pub use memory::InMemory;

@@ -36,7 +36,6 @@ pub(crate) mod message;
 mod spec;
 mod unwind;
 
-#[cfg(feature = "http")]
 pub(crate) use blocking::{run_blocking, timeout};
 pub use command::CommandSummarizer;
 pub use extractive::Extractive;
