@@ -1,5 +1,7 @@
 //! Every policy on arbitrary parsed conversations and small windows: never panics, and what a
-//! policy returns keeps its promises (original messages in order, pinned and last kept).
+//! policy returns keeps its promises (messages in order and unchanged but the reported
+//! placeholders and cuts, pinned messages, the last round's opening message and newest step
+//! kept, no step split).
 #![no_main]
 
 use chatctx::conversation::Conversation;
@@ -7,7 +9,7 @@ use chatctx::policy::{is_summary, Input, Limits, PolicySpec, PolicyState};
 use chatctx::Model;
 use libfuzzer_sys::fuzz_target;
 
-const SPECS: [&str; 8] = [
+const SPECS: [&str; 10] = [
     "pass-through",
     "last-rounds:1",
     "last-rounds:3",
@@ -16,6 +18,8 @@ const SPECS: [&str; 8] = [
     "rolling-summary:0.3",
     "compact:0.5",
     "last-rounds:2+token-budget",
+    "clear-tools:1",
+    "cap:64+clear-tools:1+token-budget",
 ];
 
 const MODELS: [&str; 3] = ["gpt-4o", "qwen-plus", "deepseek-chat"];
@@ -63,11 +67,15 @@ fn check(
     for (message, source) in outcome.messages.iter().zip(&outcome.sources) {
         match source {
             Some(index) => {
-                assert_eq!(
-                    Some(message),
-                    messages.get(*index),
-                    "altered message {index}"
-                );
+                let edited =
+                    outcome.report.cleared.contains(index) || outcome.report.capped.contains(index);
+                if !edited {
+                    assert_eq!(
+                        Some(message),
+                        messages.get(*index),
+                        "altered message {index}"
+                    );
+                }
                 assert!(last < Some(*index), "messages out of order");
                 last = Some(*index);
             }
@@ -80,11 +88,32 @@ fn check(
             "pinned {pinned} not kept"
         );
     }
+    // the last round's opening message and newest step, and only whole steps
     if let Some(round) = conversation.last_round() {
-        for index in round.range() {
+        assert!(
+            outcome.report.kept.contains(&round.start()),
+            "last round's opening {} not kept",
+            round.start()
+        );
+    }
+    if let Some(step) = conversation.last_steps().last() {
+        for index in step.range() {
             assert!(
                 outcome.report.kept.contains(&index),
-                "last round {index} not kept"
+                "newest step {index} not kept"
+            );
+        }
+    }
+    for round in 0..conversation.rounds().len() {
+        for step in conversation.steps(round) {
+            let sent = step
+                .range()
+                .filter(|i| outcome.report.kept.contains(i))
+                .count();
+            assert!(
+                sent == 0 || sent == step.len(),
+                "step {:?} split",
+                step.range()
             );
         }
     }

@@ -1,23 +1,26 @@
 //! Prompt counting of parsed messages under every template family: never panics, and the count
 //! is the exact expectation computed another way. For the families with a published template
-//! (Qwen2.5, Qwen3, DeepSeek) it is the tokens of the rendered prompt, special tokens one each;
+//! (Qwen2.5, Qwen3, DeepSeek V3 and V4, in the model's thinking mode) it is the tokens of the
+//! rendered prompt, special tokens one each;
 //! for OpenAI it is the cookbook formula: 3 per message, its role, content and name (1 + the
 //! name), tool-call names and arguments, and 3 of reply priming.
 #![no_main]
 
 use chatctx::message::{Content, ContentPart, Message};
-use chatctx::template::{render, Family};
+use chatctx::template::deepseek_v4::DeepSeekV4;
+use chatctx::template::{render, Family, RequestTools};
 use chatctx::{Model, TokenCounter};
 use libfuzzer_sys::fuzz_target;
 
 /// One model per template family (and the Qwen vision variants).
-const MODELS: [&str; 6] = [
+const MODELS: [&str; 7] = [
     "gpt-4o",
     "gpt-4",
     "qwen-plus",
     "qwen3.5-plus",
     "qwen-vl-max",
     "deepseek-chat",
+    "deepseek-v4-flash",
 ];
 
 /// Added tokens of the official tokenizer_config.json files that the vocabulary's own specials
@@ -69,7 +72,13 @@ fuzz_target!(|data: &[u8]| {
                 if special_text {
                     continue;
                 }
-                let rendered = render(family, &messages).expect("a published template");
+                let rendered = match family {
+                    // V4's mode comes from the model (deepseek-chat: non-thinking)
+                    Family::DeepSeekV4 => DeepSeekV4::new(model.spec.vocabulary.counter())
+                        .thinking(model.spec.thinking.unwrap_or(true))
+                        .render_text(&messages, &RequestTools::new()),
+                    _ => render(family, &messages).expect("a published template"),
+                };
                 chatctx_fuzz::rendered_tokens(text.as_ref(), extra, &rendered)
             }
         };

@@ -45,7 +45,7 @@ pub fn rendered_tokens(counter: &dyn chatctx::TokenCounter, extra: &[&str], text
     let mut total = 0;
     let mut plain_start = 0;
     let mut at = 0;
-    while let Some(offset) = text[at..].find('<') {
+    while let Some(offset) = text[at..].find(['<', '｜']) {
         let start = at + offset;
         match special_at(counter, extra, &text[start..]) {
             Some(length) => {
@@ -53,7 +53,7 @@ pub fn rendered_tokens(counter: &dyn chatctx::TokenCounter, extra: &[&str], text
                 at = start + length;
                 plain_start = at;
             }
-            None => at = start + 1,
+            None => at = start + text[start..].chars().next().map_or(1, char::len_utf8),
         }
     }
     total + counter.count(&text[plain_start..])
@@ -61,14 +61,14 @@ pub fn rendered_tokens(counter: &dyn chatctx::TokenCounter, extra: &[&str], text
 
 /// Whether `text` holds a special token of `counter`'s vocabulary or of `extra` anywhere.
 pub fn has_special(counter: &dyn chatctx::TokenCounter, extra: &[&str], text: &str) -> bool {
-    text.match_indices('<')
+    text.match_indices(['<', '｜'])
         .any(|(start, _)| special_at(counter, extra, &text[start..]).is_some())
 }
 
-/// The length of the special token `text` starts with, if it does: `<|...|>`, `<｜...｜>`, or
-/// `<name>` / `</name>` spelled with letters and underscores.
+/// The length of the special token `text` starts with, if it does: `<|...|>`, `<｜...｜>`,
+/// `<name>` / `</name>` spelled with letters and underscores, or DeepSeek-V4's `｜DSML｜`.
 fn special_at(counter: &dyn chatctx::TokenCounter, extra: &[&str], text: &str) -> Option<usize> {
-    let candidates = [("<|", "|>"), ("<｜", "｜>"), ("<", ">")];
+    let candidates = [("<|", "|>"), ("<｜", "｜>"), ("<", ">"), ("｜", "｜")];
     for (open, close) in candidates {
         let Some(rest) = text.strip_prefix(open) else {
             continue;
@@ -82,7 +82,8 @@ fn special_at(counter: &dyn chatctx::TokenCounter, extra: &[&str], text: &str) -
             .unwrap_or(inner)
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if inner.is_empty() || inner.len() > 64 || (open == "<" && !plain_name) {
+        let named = open == "<" || open == "｜";
+        if inner.is_empty() || inner.len() > 64 || (named && !plain_name) {
             continue;
         }
         let length = open.len() + end + close.len();
