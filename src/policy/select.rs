@@ -106,10 +106,10 @@ impl<'a> View<'a> {
     /// request they work on.
     pub(crate) fn keep_from(&self, start: usize) -> Vec<usize> {
         let conversation = self.input.conversation;
-        let opening = conversation
-            .rounds()
-            .iter()
-            .find(|round| round.start() < start && start < round.end())
+        let rounds = conversation.rounds();
+        let opening = rounds
+            .get(rounds.partition_point(|round| round.end() <= start))
+            .filter(|round| round.start() < start)
             .map(Round::start);
         let pinned = conversation.pinned();
         let before = pinned.partition_point(|&index| index < start);
