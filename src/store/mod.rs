@@ -306,6 +306,55 @@ pub(crate) fn parse_message(id: &str, seq: i64, body: &str) -> Result<Message> {
     })
 }
 
+/// Append the message stored at `seq` of conversation `id`, read back in `seq` order: it must
+/// follow the ones before it.
+pub(crate) fn push_stored(
+    store: &str,
+    id: &str,
+    messages: &mut Vec<Message>,
+    seq: i64,
+    body: &str,
+) -> Result<()> {
+    if seq != messages.len() as i64 {
+        return Err(Error::SessionStore {
+            reason: format!(
+                "{store}: conversation {id:?} misses message {}",
+                messages.len()
+            ),
+        });
+    }
+    messages.push(parse_message(id, seq, body)?);
+    Ok(())
+}
+
+/// A conversation read back: its messages (all `count` of them), its version and its state.
+pub(crate) fn stored(
+    store: &str,
+    id: &str,
+    count: i64,
+    version: i64,
+    messages: Vec<Message>,
+    state: Option<String>,
+) -> Result<Option<Stored>> {
+    if messages.len() as i64 != count {
+        return Err(Error::SessionStore {
+            reason: format!(
+                "{store}: conversation {id:?} should have {count} messages, has {}",
+                messages.len()
+            ),
+        });
+    }
+    let state = match state {
+        Some(text) => SessionState::from_json(&text)?,
+        None => SessionState::default(),
+    };
+    Ok(Some(Stored {
+        version: u64::try_from(version).unwrap_or(0),
+        messages,
+        state,
+    }))
+}
+
 /// The error for a conversation the store does not hold.
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn unknown(id: &str, store: &str) -> Error {

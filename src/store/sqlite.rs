@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    check_id, fork_past_end, message_json, parse_message, unknown, wrong_schema, ConversationInfo,
-    SessionState, SessionStore, Stored, Version, SCHEMA_VERSION,
+    check_id, fork_past_end, message_json, push_stored, stored, unknown, wrong_schema,
+    ConversationInfo, SessionState, SessionStore, Stored, Version, SCHEMA_VERSION,
 };
 use crate::error::{Error, Result};
 use crate::message::Message;
@@ -290,33 +290,9 @@ impl SessionStore for SqliteStore {
             let mut messages = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
             for row in rows {
                 let (seq, body) = row.map_err(|err| failed(&name, "read a message", &err))?;
-                if seq != messages.len() as i64 {
-                    return Err(Error::SessionStore {
-                        reason: format!(
-                            "{name}: conversation {id:?} misses message {}",
-                            messages.len()
-                        ),
-                    });
-                }
-                messages.push(parse_message(&id, seq, &body)?);
+                push_stored(&name, &id, &mut messages, seq, &body)?;
             }
-            if messages.len() as i64 != count {
-                return Err(Error::SessionStore {
-                    reason: format!(
-                        "{name}: conversation {id:?} should have {count} messages, has {}",
-                        messages.len()
-                    ),
-                });
-            }
-            let state = match state {
-                Some(text) => SessionState::from_json(&text)?,
-                None => SessionState::default(),
-            };
-            Ok(Some(Stored {
-                version: to_u64(version),
-                messages,
-                state,
-            }))
+            stored(&name, &id, count, version, messages, state)
         })
         .await
     }
