@@ -3,6 +3,8 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(clippy::unwrap_used)]
 
+#[cfg(any(feature = "async-openai", feature = "tiktoken-rs"))]
+pub mod adapters;
 pub mod calibration;
 pub mod conversation;
 pub mod cost;

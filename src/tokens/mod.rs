@@ -42,4 +42,6 @@ pub use counter::BpeCounter;
 pub use estimate::EstimateCounter;
 pub use pretokenize::scan;
 pub use token_counter::TokenCounter;
+#[cfg(feature = "tiktoken-rs")]
+pub(crate) use token_counter::prefix_boundary;
 pub use vocabulary::Vocabulary;
