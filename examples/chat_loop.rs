@@ -103,8 +103,8 @@ fn get_weather(arguments: &str) -> String {
     json!({"city": city, "sky": sky, "celsius": celsius}).to_string()
 }
 
-/// Runs the chat loop against a fresh stub; prints each request when `verbose`.
-pub async fn run(verbose: bool) -> Result<Summary, BoxError> {
+/// Runs the chat loop against a fresh stub.
+pub async fn run() -> Result<Summary, BoxError> {
     let (base, stub) = start_stub().await?;
     let client = Client::with_config(
         OpenAIConfig::new()
@@ -119,9 +119,14 @@ pub async fn run(verbose: bool) -> Result<Summary, BoxError> {
     let transcript = Transcript::new(vec![Message::system(
         "You are a concise travel assistant. Use get_weather for current weather.",
     )]);
-    let mut session = Session::new(transcript, TokenBudget::new(), counter, Limits::new(750, 300))
-        .with_request_tools(RequestTools::new().with_tools(tools.clone()))
-        .with_model_name(MODEL);
+    let mut session = Session::new(
+        transcript,
+        TokenBudget::new(),
+        counter,
+        Limits::new(750, 300),
+    )
+    .with_request_tools(RequestTools::new().with_tools(tools.clone()))
+    .with_model_name(MODEL);
 
     let mut exchanges = Vec::new();
     for turn in TURNS {
@@ -132,7 +137,8 @@ pub async fn run(verbose: bool) -> Result<Summary, BoxError> {
             let sent = messages.len();
             let mut body = ChatRequest::new(messages);
             body.fields.insert("model".into(), MODEL.into());
-            body.fields.insert("tools".into(), Value::Array(tools.clone()));
+            body.fields
+                .insert("tools".into(), Value::Array(tools.clone()));
             let request = CreateChatCompletionRequest::try_from(&body)?;
 
             let response = client.chat().create(request).await?;
@@ -152,17 +158,6 @@ pub async fn run(verbose: bool) -> Result<Summary, BoxError> {
                 billed,
                 tool_call: !calls.is_empty(),
             };
-            if verbose {
-                println!(
-                    "request {:>2}: sent {:>2} of {:>2} messages, counted {:>4} tokens, billed {:>4}{}",
-                    exchanges.len() + 1,
-                    exchange.sent,
-                    exchange.history,
-                    exchange.counted,
-                    exchange.billed,
-                    if exchange.tool_call { "  -> tool call" } else { "" },
-                );
-            }
             exchanges.push(exchange);
             if calls.is_empty() {
                 break;
@@ -184,23 +179,40 @@ pub async fn run(verbose: bool) -> Result<Summary, BoxError> {
     })
 }
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    let summary = run(true).await?;
+/// What the example prints: one line per request, then the totals and the calibration.
+pub fn render(summary: &Summary) -> String {
+    let mut out = String::new();
+    for (number, e) in summary.exchanges.iter().enumerate() {
+        out += &format!(
+            "request {:>2}: sent {:>2} of {:>2} messages, counted {:>4} tokens, billed {:>4}{}\n",
+            number + 1,
+            e.sent,
+            e.history,
+            e.counted,
+            e.billed,
+            if e.tool_call { "  -> tool call" } else { "" },
+        );
+    }
     let counted: usize = summary.exchanges.iter().map(|e| e.counted).sum();
     let billed: usize = summary.exchanges.iter().map(|e| e.billed).sum();
-    println!(
-        "{} requests, {} turns; prompt tokens counted {counted}, billed {billed}",
+    out += &format!(
+        "{} requests, {} turns; prompt tokens counted {counted}, billed {billed}\n",
         summary.exchanges.len(),
         TURNS.len()
     );
     if let Some(drift) = summary.drift {
-        println!(
+        out += &format!(
             "calibration: billed/counted {:.3} (latest {:.3}, largest error {:+} tokens); \
-             the budget is scaled by it because tool framing is an estimate",
+             the budget is scaled by it because tool framing is an estimate\n",
             drift.ratio, drift.last_ratio, drift.max_error
         );
     }
+    out
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    print!("{}", render(&run().await?));
     Ok(())
 }
 
@@ -208,8 +220,13 @@ async fn main() -> Result<(), BoxError> {
 
 /// Starts the stub; returns its API base and a handle giving the requests it received once
 /// the requests stop (after one per exchange of a full run).
-async fn start_stub() -> Result<(String, tokio::task::JoinHandle<Result<Vec<Value>, BoxError>>), BoxError>
-{
+async fn start_stub() -> Result<
+    (
+        String,
+        tokio::task::JoinHandle<Result<Vec<Value>, BoxError>>,
+    ),
+    BoxError,
+> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}/v1", listener.local_addr()?);
     let handle = tokio::spawn(async move {

@@ -19,7 +19,10 @@ use serde_json::Value;
 fn fixtures() -> Vec<(String, ChatRequest)> {
     let mut out = Vec::new();
     for (name, text) in common::seed_requests() {
-        out.push((format!("seeds/{name}"), ChatRequest::from_json(&text).unwrap()));
+        out.push((
+            format!("seeds/{name}"),
+            ChatRequest::from_json(&text).unwrap(),
+        ));
     }
     for (index, text) in common::chitchat_requests().iter().enumerate() {
         out.push((
@@ -39,7 +42,8 @@ fn fixtures() -> Vec<(String, ChatRequest)> {
         ));
     }
     // The response fixture's reply message, and the V4 template records' own conversations.
-    let response: Value = serde_json::from_str(&common::read("seeds/thinking_response.json")).unwrap();
+    let response: Value =
+        serde_json::from_str(&common::read("seeds/thinking_response.json")).unwrap();
     let reply = Message::from_value(response["choices"][0]["message"].clone(), 0).unwrap();
     out.push((
         "seeds/thinking_response.json choices[0].message".to_string(),
@@ -233,7 +237,10 @@ fn refusals_name_the_field_and_say_why() {
         matches!(&error, Error::NotRepresentable { field, .. } if field.ends_with(".reasoning_content")),
         "{text}"
     );
-    assert!(text.contains("reasoning_content") && text.contains("no place"), "{text}");
+    assert!(
+        text.contains("reasoning_content") && text.contains("no place"),
+        "{text}"
+    );
 
     let mut message = Message::assistant("");
     message.content = chatctx::Content::Null;

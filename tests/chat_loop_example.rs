@@ -9,10 +9,14 @@ mod chat_loop;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_chat_loop_example_runs_against_its_stub() {
-    let summary = chat_loop::run(false).await.unwrap();
+    let summary = chat_loop::run().await.unwrap();
     let exchanges = &summary.exchanges;
     // One request per user turn, plus one after each of the two tool calls.
-    assert_eq!(exchanges.len(), chat_loop::TURNS.len() + 2, "{exchanges:#?}");
+    assert_eq!(
+        exchanges.len(),
+        chat_loop::TURNS.len() + 2,
+        "{exchanges:#?}"
+    );
     assert_eq!(exchanges.iter().filter(|e| e.tool_call).count(), 2);
     assert_eq!(summary.received.len(), exchanges.len());
 
@@ -55,4 +59,19 @@ async fn the_chat_loop_example_runs_against_its_stub() {
         assert!(exchange.billed <= 750 - 300, "{exchange:?}");
     }
     assert!(drift.ratio > 1.0 && !drift.exact, "{drift:?}");
+
+    // The README shows this run's output; it must stay what the example prints.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("cargo run --example chat_loop --features async-openai\n```\n\n```text\n")
+        .expect("the README shows the example's output");
+    let block = &readme[start..];
+    let block = &block[block.find("```text\n").unwrap() + 8..];
+    let block = &block[..block.find("```").unwrap()];
+    assert_eq!(
+        block,
+        chat_loop::render(&summary),
+        "README.md's chat_loop output is stale"
+    );
 }

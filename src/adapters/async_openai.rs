@@ -312,9 +312,7 @@ fn locate_message_field(message: &Value, path: &str) -> Option<Error> {
     if let Some(Value::Array(parts)) = message.get("content") {
         for (index, part) in parts.iter().enumerate() {
             let accepted = match role {
-                "system" => {
-                    accepts::<ChatCompletionRequestSystemMessageContentPart>(part.clone())
-                }
+                "system" => accepts::<ChatCompletionRequestSystemMessageContentPart>(part.clone()),
                 "developer" => {
                     accepts::<ChatCompletionRequestDeveloperMessageContentPart>(part.clone())
                 }
