@@ -25,7 +25,10 @@
 //!
 //! Send such messages as JSON instead ([`ChatRequest::to_json`]), or clear the field first if
 //! the provider does not need it back (most providers do not want `reasoning_content` in the
-//! history; DeepSeek's thinking-mode tool loops do).
+//! history; DeepSeek's thinking-mode tool loops do). An explicit `"content": null`, the usual
+//! shape of an assistant tool-call message in JSON logs, converts once set to
+//! [`Content::Absent`](crate::Content::Absent) (async-openai's own responses already leave
+//! it absent).
 //!
 //! **async-openai → chatctx** keeps every field: chatctx's messages hold any JSON. It fails
 //! only where chatctx's own checks do (a tool result answering no call, a `custom` tool call,
