@@ -137,6 +137,18 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A conversion to another crate's type would lose or change part of the value (a field
+    /// the type has no place for, a value it would alter): nothing is converted, nothing is
+    /// dropped silently.
+    NotRepresentable {
+        /// The target type, e.g. `async-openai ChatCompletionRequestMessage`.
+        target: &'static str,
+        /// The field, as a path such as `messages[3].reasoning_content` (empty: the whole
+        /// value).
+        field: String,
+        /// What the target cannot hold, and why.
+        reason: String,
+    },
     /// Reading or writing a file or stream failed.
     Io {
         /// The path or stream name.
@@ -261,6 +273,16 @@ impl fmt::Display for Error {
                 "conflict on conversation {conversation:?}: the write was based on version {expected} but the store holds version {found}; nothing was written"
             ),
             Error::SessionStore { reason } => write!(f, "session store failed: {reason}"),
+            Error::NotRepresentable {
+                target,
+                field,
+                reason,
+            } if field.is_empty() => write!(f, "cannot convert to {target}: {reason}"),
+            Error::NotRepresentable {
+                target,
+                field,
+                reason,
+            } => write!(f, "cannot convert to {target}: field `{field}`: {reason}"),
             Error::Io { path, message } => write!(f, "{path}: {message}"),
         }
     }

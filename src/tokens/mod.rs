@@ -41,5 +41,7 @@ pub use cached::CachedCounter;
 pub use counter::BpeCounter;
 pub use estimate::EstimateCounter;
 pub use pretokenize::scan;
+#[cfg(feature = "tiktoken-rs")]
+pub(crate) use token_counter::prefix_boundary;
 pub use token_counter::TokenCounter;
 pub use vocabulary::Vocabulary;
