@@ -12,7 +12,7 @@ field says which messages hold the fact and what the answer is; `chatctx recall-
 - Chinese filler rounds: the Simplified Chinese dialogs of the PyPI package
   chatterbot-corpus 1.3.3 (BSD-3-Clause, (c) 2017 Gunther Cox; licence text in
   fixtures/recall/LICENSE-chatterbot-corpus), `chatterbot_corpus/data/chinese/*.yml`, each
-  dialog's lines paired into (user, assistant) rounds, rounds of fewer than 20 characters left
+  dialog's lines paired into (user, assistant) rounds, rounds of fewer than 25 characters left
   out (so that 40 rounds are well over the benchmark's 1,024 tokens).
 
 The script checks mechanically that no question repeats a content word of its fact: for English,
@@ -210,16 +210,16 @@ def chinese_rounds():
         for dialog in corpus.get("conversations") or []:
             lines = [str(line).strip() for line in dialog]
             for user, assistant in zip(lines[0::2], lines[1::2]):
-                if user and assistant and len(user) + len(assistant) >= 20:
+                if user and assistant and len(user) + len(assistant) >= 25:
                     rounds.append((user, assistant))
     return rounds
 
 
-def build(lang, items, pool, step, spread):
+def build(lang, items, pool, step, spread, fewest):
     cases = []
     for n, (fact, question, answer) in enumerate(items):
         check_paraphrase(lang, fact, question)
-        count = 40 + (n * spread) % 21  # 40..60 filler rounds
+        count = fewest + (n * spread) % (61 - fewest)  # fewest..60 filler rounds
         start = (n * step) % len(pool)
         filler = [pool[(start + i) % len(pool)] for i in range(count)]
         messages = [
@@ -253,8 +253,9 @@ def build(lang, items, pool, step, spread):
 def main():
     en_pool = english_rounds()
     zh_pool = chinese_rounds()
-    cases = build("en", EN, en_pool, step=9, spread=7)
-    cases += build("zh", ZH, zh_pool, step=5, spread=11)
+    cases = build("en", EN, en_pool, step=9, spread=7, fewest=40)
+    # Chinese rounds are shorter: 50 to 60 of them, so that the fact is out of 1,024 tokens.
+    cases += build("zh", ZH, zh_pool, step=5, spread=11, fewest=50)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w", encoding="utf-8") as f:
         for case in cases:
