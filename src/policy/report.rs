@@ -48,6 +48,11 @@ pub struct Report {
     pub summarizer_error: Option<String>,
     /// Tokens the summarizer reported spending, when it reports them.
     pub summarizer_tokens: Option<u64>,
+    /// Why vector recall found nothing this time, when its embedder or store failed: the
+    /// policy then sent the newest rounds that fit, like [`super::TokenBudget`], and the
+    /// rounds not yet embedded are embedded on a later request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall_error: Option<String>,
     /// Prompt tokens of the request-level fields (tools, response format), counted apart
     /// from the messages and already taken out of `usable`.
     #[serde(default)]

@@ -399,6 +399,7 @@ impl<'a> View<'a> {
             summarizer_ran: selection.summarizer_ran,
             summarizer_error: selection.summarizer_error,
             summarizer_tokens: selection.summarizer_tokens,
+            recall_error: None,
             request_tokens: self.input.request_tokens,
             fits: tokens_after <= self.usable,
         };

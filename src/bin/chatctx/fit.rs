@@ -29,7 +29,7 @@ pub(crate) async fn run(args: FitArgs) -> Result<(), Failure> {
     let text = read_input(args.file.as_deref())?;
     let request = ChatRequest::from_json(&text)?;
     let (counting, limits) = args.budget.resolve(&request)?;
-    let built = setup::policy(&args.policy, &args.budget).await?;
+    let built = setup::policy(&args.policy, &args.budget, &args.budget.embedder()?).await?;
     let counter = counting.prompt_counter();
     let conversation = Conversation::new(&request.messages);
     let tools = RequestTools::from_fields(&request.fields);

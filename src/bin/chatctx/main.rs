@@ -3,6 +3,7 @@
 //! Reads JSON the way the chat APIs write it and writes JSON back. Exit codes: 0 ok,
 //! 1 runtime failure, 2 bad input or usage; errors are one line on stderr.
 
+mod bench;
 mod count;
 mod fit;
 mod input;
@@ -56,6 +57,11 @@ enum Command {
         after_help = "Examples:\n  chatctx session append c1 turn.json\n  chatctx session --store sqlite:chats.db prepare c1 --policy rolling-summary --model deepseek-chat\n  chatctx session --store postgres://app@db/chat?sslmode=verify-full show c1"
     )]
     Session(session::SessionArgs),
+    /// Measure how often recall:K sends a fact asked for in other words (a benchmark file).
+    #[command(
+        after_help = "Examples:\n  chatctx recall-bench fixtures/recall/bench.jsonl\n  chatctx recall-bench --embedder ngrams --embedder http --embedder hybrid fixtures/recall/bench.jsonl"
+    )]
+    RecallBench(bench::BenchArgs),
 }
 
 /// A failure, with the exit code it maps to.
@@ -104,6 +110,7 @@ fn main() -> ExitCode {
             Command::Fit(args) => fit::run(args).await,
             Command::Replay(args) => replay::run(args).await,
             Command::Session(args) => session::run(args).await,
+            Command::RecallBench(args) => bench::run(args).await,
         }
     });
     match result {

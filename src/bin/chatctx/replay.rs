@@ -47,9 +47,11 @@ pub(crate) async fn run(args: ReplayArgs) -> Result<(), Failure> {
     let counter = counting.prompt_counter();
     let show_progress = std::io::stderr().is_terminal();
     // every spec is checked before any replay starts
+    // one embedder for all policies: each distinct round is embedded once
+    let embedder = args.budget.embedder()?;
     let mut policies = Vec::new();
     for spec in &args.policies {
-        policies.push(setup::policy(spec, &args.budget).await?);
+        policies.push(setup::policy(spec, &args.budget, &embedder).await?);
     }
     let mut replays = Vec::new();
     for built in policies {
@@ -101,8 +103,22 @@ pub(crate) async fn run(args: ReplayArgs) -> Result<(), Failure> {
             }
         }
         print_totals(&replays, limits.window, counting.model.as_deref());
+        print_recall_failures(&replays);
     }
     Ok(())
+}
+
+/// A line per policy whose recall fell back to recency because the embedder or store failed.
+fn print_recall_failures(replays: &[Replay]) {
+    for replay in replays {
+        let failures = replay.totals.recall_failures;
+        if let Some(error) = replay.turns.iter().find_map(|t| t.recall_error.as_deref()) {
+            println!(
+                "{}: recall fell back to the newest rounds on {failures} of {} requests ({error})",
+                replay.totals.policy, replay.totals.turns
+            );
+        }
+    }
 }
 
 fn print_turns(replay: &Replay) {

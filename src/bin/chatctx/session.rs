@@ -208,8 +208,10 @@ async fn prepare(store: Arc<dyn SessionStore>, args: PrepareArgs) -> Result<(), 
         summarizer: args.summarizer.clone(),
         summarizer_timeout: args.summarizer_timeout,
         store: "memory".to_string(),
+        embedder: "ngrams".to_string(),
+        embedder_timeout: None,
     };
-    let built = setup::policy(&args.policy, &budget).await?;
+    let built = setup::policy(&args.policy, &budget, &budget.embedder()?).await?;
     let counter = counting.prompt_counter();
     let id = args.id;
     let mut session = Session::resume(

@@ -8,7 +8,9 @@ use clap::Args;
 
 use chatctx::model::{Model, ModelSpec};
 use chatctx::policy::{ContextPolicy, Limits, PolicySpec};
-use chatctx::retrieval::{Index, NGrams, Postgres};
+#[cfg(feature = "http")]
+use chatctx::retrieval::{Cached, HttpEmbedder};
+use chatctx::retrieval::{Embedder, InMemory, Index, NGrams, Postgres};
 use chatctx::summarizer::SummarizerSpec;
 use chatctx::template::Family;
 use chatctx::tokens::Vocabulary;
@@ -127,14 +129,49 @@ pub(crate) fn limits(
     Ok(limits)
 }
 
-/// A policy from its spec, the summarizer flag and (for `recall:K`) the vector store.
+/// The embedder named by `--embedder`: `ngrams` (offline) or `http` (an OpenAI-compatible
+/// embedding endpoint configured as `HttpEmbedder::from_env` says). The model's vectors are
+/// cached by text, so each distinct round is embedded once per run.
+pub(crate) fn embedder(name: &str, timeout: Option<Seconds>) -> Result<Arc<dyn Embedder>, Error> {
+    #[cfg(feature = "http")]
+    let model = || -> Result<Arc<dyn Embedder>, Error> {
+        let mut http = HttpEmbedder::from_env()?;
+        if let Some(seconds) = timeout {
+            http = http.with_timeout(Duration::from_secs_f64(seconds.0));
+        }
+        Ok(Arc::new(Cached::new(Arc::new(http))))
+    };
+    #[cfg(not(feature = "http"))]
+    let model = || -> Result<Arc<dyn Embedder>, Error> {
+        let _ = timeout;
+        Err(Error::InvalidConfig {
+            setting: "embedder".to_string(),
+            reason: "`http` needs chatctx built with the `http` cargo feature".to_string(),
+        })
+    };
+    match name {
+        "ngrams" => Ok(Arc::new(NGrams::new())),
+        "http" => model(),
+        other => Err(Error::InvalidConfig {
+            setting: "embedder".to_string(),
+            reason: format!("unknown embedder {other:?}; valid: ngrams, http"),
+        }),
+    }
+}
+
+/// A policy from its spec, the summarizer flag and (for `recall:K`) the vector store and
+/// `embedder`.
 ///
 /// Each call stores rounds under a fresh conversation id, so runs never see each other's
 /// rounds; [`forget`] removes them from a persistent store afterwards.
-pub(crate) async fn policy(spec: &str, budget: &BudgetArgs) -> Result<Built, Error> {
+pub(crate) async fn policy(
+    spec: &str,
+    budget: &BudgetArgs,
+    embedder: &Arc<dyn Embedder>,
+) -> Result<Built, Error> {
     let spec = PolicySpec::from_str(spec)?;
     let summarizer = SummarizerSpec::from_str(&budget.summarizer)?.build()?;
-    let index = index(&budget.store).await?;
+    let index = index(&budget.store, embedder).await?;
     let policy = match budget.summarizer_timeout {
         Some(seconds) => spec.build_with_summarizer_timeout(
             summarizer,
@@ -174,15 +211,23 @@ fn conversation_id() -> String {
     format!("chatctx-cli-{}-{nanos}-{n}", std::process::id())
 }
 
-/// The vector store named by `--store`: `memory` or a `postgres://` URL.
-async fn index(store: &str) -> Result<Index, Error> {
+/// The vector store named by `--store` (`memory` or a `postgres://` URL), of the embedder's
+/// dimension.
+async fn index(store: &str, embedder: &Arc<dyn Embedder>) -> Result<Index, Error> {
+    let dimension = embedder.dimension();
     if store == "memory" {
-        return Ok(Index::in_memory(conversation_id()));
+        let memory = Arc::new(InMemory::new(dimension));
+        return Index::new(Arc::clone(embedder), memory, conversation_id());
     }
     if store.starts_with("postgres://") || store.starts_with("postgresql://") {
-        let embedder = Arc::new(NGrams::new());
-        let postgres = Postgres::connect(store, NGrams::DEFAULT_DIMENSION).await?;
-        return Index::new(embedder, Arc::new(postgres), conversation_id());
+        // One table per dimension: the n-grams' (512) is the default table.
+        let postgres = if dimension == NGrams::DEFAULT_DIMENSION {
+            Postgres::connect(store, dimension).await?
+        } else {
+            let table = format!("{}_{dimension}", Postgres::DEFAULT_TABLE);
+            Postgres::connect_table(store, &table, dimension).await?
+        };
+        return Index::new(Arc::clone(embedder), Arc::new(postgres), conversation_id());
     }
     Err(Error::InvalidConfig {
         setting: "store".to_string(),
@@ -216,10 +261,20 @@ pub(crate) struct BudgetArgs {
     #[arg(long, value_name = "SECS")]
     pub(crate) summarizer_timeout: Option<Seconds>,
     /// Vector store for recall:K: memory (default) or a postgres:// URL (PostgreSQL with
-    /// pgvector; the table is created on first use). Rounds are embedded offline with hashed
-    /// character n-grams.
+    /// pgvector; the table, chatctx_rounds or chatctx_rounds_DIMENSION for an embedder of
+    /// another dimension than 512, is created on first use).
     #[arg(long, default_value = "memory")]
     pub(crate) store: String,
+    /// Embedder for recall:K: ngrams (offline hashed character n-grams) or http (an
+    /// OpenAI-compatible /embeddings endpoint: CHATCTX_EMBEDDING_BASE_URL,
+    /// CHATCTX_EMBEDDING_MODEL, CHATCTX_EMBEDDING_DIMENSION, CHATCTX_EMBEDDING_CONVENTION and
+    /// CHATCTX_API_KEY). When the endpoint fails, recall falls back to the newest rounds and
+    /// the report says why.
+    #[arg(long, default_value = "ngrams", value_parser = ["ngrams", "http"])]
+    pub(crate) embedder: String,
+    /// Give up on one embedding request after SECS seconds, retries included (default: 120).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) embedder_timeout: Option<Seconds>,
 }
 
 impl std::fmt::Debug for BudgetArgs {
@@ -231,6 +286,8 @@ impl std::fmt::Debug for BudgetArgs {
             .field("summarizer", &self.summarizer)
             .field("summarizer_timeout", &self.summarizer_timeout)
             .field("store", &redact_password(&self.store))
+            .field("embedder", &self.embedder)
+            .field("embedder_timeout", &self.embedder_timeout)
             .finish()
     }
 }
@@ -277,6 +334,11 @@ impl FromStr for Seconds {
 }
 
 impl BudgetArgs {
+    /// The embedder of `--embedder` and `--embedder-timeout`.
+    pub(crate) fn embedder(&self) -> Result<Arc<dyn Embedder>, Error> {
+        embedder(&self.embedder, self.embedder_timeout)
+    }
+
     /// The model to count with (its thinking mode from the request's `thinking` field) and
     /// its limits.
     pub(crate) fn resolve(&self, request: &ChatRequest) -> Result<(Counting, Limits), Error> {
@@ -301,6 +363,8 @@ mod tests {
             summarizer: "extractive".into(),
             summarizer_timeout: Some("2.5".parse().unwrap()),
             store: "postgres://chat:hunter2@db.example:5432/chat?sslmode=disable".into(),
+            embedder: "ngrams".into(),
+            embedder_timeout: None,
         };
         let shown = format!("{args:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
