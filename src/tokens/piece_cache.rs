@@ -34,6 +34,8 @@ pub(crate) struct Key {
 
 /// The flag of [`Key::merge_only`] keys, in `len`.
 const MERGE_ONLY: u16 = 1 << 15;
+/// The flag of [`Key::whole_text`] keys, in `len`.
+const WHOLE_TEXT: u16 = 1 << 14;
 
 impl Key {
     /// The key of `piece`, `None` when it is longer than [`MAX_LEN`].
@@ -86,6 +88,14 @@ impl Key {
     #[inline]
     pub(crate) fn merge_only(mut self) -> Key {
         self.len |= MERGE_ONLY;
+        self
+    }
+
+    /// This key marked as standing for a whole text passed to `count` (all its pieces), which
+    /// differs from the count of the same bytes taken as one piece.
+    #[inline]
+    pub(crate) fn whole_text(mut self) -> Key {
+        self.len |= WHOLE_TEXT;
         self
     }
 
