@@ -58,10 +58,23 @@ proptest! {
     #[test]
     fn cl100k_matches_tiktoken_rs(s in text()) {
         let reference = tiktoken_rs::cl100k_base_singleton();
-        prop_assert_eq!(
-            Vocabulary::Cl100kBase.counter().count(&s),
-            reference.encode_ordinary(&s).len()
-        );
+        let want = reference.encode_ordinary(&s).len();
+        prop_assert_eq!(Vocabulary::Cl100kBase.counter().count(&s), want);
+        // Counted again: from the piece cache (a text of at most 24 bytes as a whole).
+        prop_assert_eq!(Vocabulary::Cl100kBase.counter().count(&s), want);
+    }
+
+    #[test]
+    fn short_texts_counted_again_match_tiktoken_rs(s in "[a-z '.!?\n]{0,30}") {
+        let reference = tiktoken_rs::o200k_base_singleton().encode_ordinary(&s).len();
+        let counter = Vocabulary::O200kBase.counter();
+        for _ in 0..2 {
+            prop_assert_eq!(counter.count(&s), reference);
+            prop_assert_eq!(counter.count_till_limit(&s, reference), Some(reference));
+            if reference > 0 {
+                prop_assert_eq!(counter.count_till_limit(&s, reference - 1), None);
+            }
+        }
     }
 
     #[test]
