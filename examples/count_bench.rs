@@ -97,8 +97,7 @@ fn pass(c: &Contender<'_>, fresh: bool) -> (f64, usize) {
                 timed()
             })
             .expect("spawn a pass thread");
-        run.join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        run.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
     })
 }
 
@@ -194,7 +193,11 @@ fn report(runs: usize, modes: &[bool], tagged: bool, corpora: &[Corpus]) {
                 ));
             }
             if let Some(t) = bpe_openai {
-                contenders.push(contender("bpe-openai", &peer_text, Box::new(|s| t.count(s))));
+                contenders.push(contender(
+                    "bpe-openai",
+                    &peer_text,
+                    Box::new(|s| t.count(s)),
+                ));
             }
             if let Some(t) = &hf {
                 contenders.push(contender(

@@ -135,7 +135,9 @@ fn tiktoken_crate_agrees_with_the_references() {
                 peer.count(&text)
             };
             if got != want {
-                failures.push(format!("{v} {file}:{line}: tiktoken crate {got}, reference {want}"));
+                failures.push(format!(
+                    "{v} {file}:{line}: tiktoken crate {got}, reference {want}"
+                ));
             }
         }
     }

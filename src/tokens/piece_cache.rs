@@ -283,10 +283,23 @@ mod tests {
             }
         }
         assert!(Key::new(&[b'x'; MAX_LEN + 1]).is_none());
+        // The same bytes as a whole text, as a piece and as merging alone are three keys.
+        let piece = keys[3];
+        assert!(piece.whole_text() != piece);
+        assert!(piece.whole_text() != piece.merge_only());
+        assert!(piece.merge_only() != piece);
         let mut cache = PieceCache::default();
         cache.put(1, &keys[3], 1);
         assert_eq!(cache.get(1, &keys[3]), Some(1));
         assert_eq!(cache.get(2, &keys[3]), None, "another counter's entry");
         assert_eq!(cache.get(1, &keys[4]), None);
+        assert_eq!(
+            cache.get(1, &keys[3].whole_text()),
+            None,
+            "a piece is not a text"
+        );
+        cache.put(1, &keys[3].whole_text(), 2);
+        assert_eq!(cache.get(1, &keys[3].whole_text()), Some(2));
+        assert_eq!(cache.get(1, &keys[3]), Some(1));
     }
 }
