@@ -2,9 +2,17 @@
 //!
 //! One criterion group per question ("counting English chat", "counting Chinese prose", ...,
 //! "worst case: 1 MB of spaces"), with chatctx and its peers as functions of the same group,
-//! `Throughput::Bytes`, and inputs prepared outside the timed closures. Peers: tiktoken-rs
-//! (cl100k/o200k, and Qwen via `CoreBPE::new` with the Qwen ranks and pattern), `bpe-openai`
-//! (cl100k/o200k) and Hugging Face `tokenizers` (DeepSeek-V3). A peer that would overflow its
+//! `Throughput::Bytes`, and inputs prepared outside the timed closures. Peers: the `tiktoken`
+//! crate (cl100k/o200k/DeepSeek-V3, and Qwen2.5 as its `qwen2`), tiktoken-rs (cl100k/o200k,
+//! and Qwen via `CoreBPE::new` with the Qwen ranks and pattern), `bpe-openai` (cl100k/o200k)
+//! and Hugging Face `tokenizers` (DeepSeek-V3).
+//!
+//! The `per message` groups count a corpus of chat messages one `count` call per message
+//! (`peers::message_corpora`: English chat messages, their lines of at most 16 bytes, Chinese
+//! lines): `repeated` on the bench thread, whose caches the earlier iterations filled, and
+//! `first` with every iteration on a fresh thread, so that per-thread caches (chatctx's piece
+//! cache, the `tiktoken` crate's) start empty; that thread first counts a short primer, not
+//! timed, which allocates them. Filter with `cargo bench --bench counting -- 'per message'`. A peer that would overflow its
 //! stack or panic on an input is probed first in a thread with a small stack and skipped with a
 //! printed note when it panics; all of it runs on a 1 GB stack (see `STACK`).
 //!
@@ -30,6 +38,12 @@ fn contenders(v: Vocabulary) -> Vec<(String, std::sync::Arc<Count>)> {
         format!("chatctx/{v}"),
         std::sync::Arc::new(Box::new(move |s: &str| ours.count(s))),
     ));
+    if let Some(t) = peers::tiktoken_crate(v) {
+        out.push((
+            format!("tiktoken/{v}"),
+            std::sync::Arc::new(Box::new(move |s: &str| t.count(s))),
+        ));
+    }
     if let Some(t) = peers::tiktoken(v) {
         out.push((
             format!("tiktoken-rs/{v}"),
@@ -137,7 +151,58 @@ fn worst_cases(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, corpora, worst_cases);
+/// Counted on a fresh thread before its timed pass: allocates the per-thread caches without
+/// putting any piece of the corpora in them.
+const PRIMER: &str = "Zqx vvk.";
+
+/// Time of one pass of `count` over `messages` on a fresh thread (per-thread caches empty),
+/// after an untimed count of [`PRIMER`].
+fn fresh_pass(count: &Count, messages: &[String]) -> Duration {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn_scoped(scope, || {
+                std::hint::black_box(count(PRIMER));
+                let t = std::time::Instant::now();
+                let n: usize = messages.iter().map(|m| count(m)).sum();
+                std::hint::black_box(n);
+                t.elapsed()
+            })
+            .expect("spawn a pass thread")
+            .join()
+            .expect("pass thread")
+    })
+}
+
+/// One `count` call per message, repeated (caches warm) and the first time (fresh threads).
+fn per_message(c: &mut Criterion) {
+    let corpora = peers::message_corpora();
+    for v in Vocabulary::ALL {
+        let who = contenders(v);
+        for corpus in &corpora {
+            for first in [false, true] {
+                let mode = if first { "first" } else { "repeated" };
+                let title = format!("per message {} {mode} ({v})", corpus.name);
+                let mut g = group(c, &title, corpus.bytes());
+                for (name, count) in &who {
+                    let messages = &corpus.chunks;
+                    g.bench_function(name.as_str(), |b| {
+                        if first {
+                            b.iter_custom(|iters| {
+                                (0..iters).map(|_| fresh_pass(count, messages)).sum()
+                            })
+                        } else {
+                            b.iter(|| messages.iter().map(|m| count(m)).sum::<usize>())
+                        }
+                    });
+                }
+                g.finish();
+            }
+        }
+    }
+}
+
+criterion_group!(benches, corpora, per_message, worst_cases);
 
 fn main() {
     let run = std::thread::Builder::new()

@@ -106,3 +106,40 @@ fn qwen25_from_tiktoken_file_is_exact() {
     let counter = BpeCounter::from_tiktoken_file(path, pattern, true).unwrap();
     check(&counter, "qwen2.5");
 }
+
+/// The `tiktoken` crate (goliajp/rust-tiktoken), a peer of the benches, gives the reference
+/// counts on the whole fixture corpus where it embeds the vocabulary (Qwen2.5 as its `qwen2`,
+/// fed NFC text), so that the benches compare counters that agree.
+#[test]
+fn tiktoken_crate_agrees_with_the_references() {
+    use unicode_normalization::UnicodeNormalization;
+    let mut failures = Vec::new();
+    for v in [
+        Vocabulary::Cl100kBase,
+        Vocabulary::O200kBase,
+        Vocabulary::DeepseekV3,
+        Vocabulary::Qwen25,
+    ] {
+        let name = match v {
+            Vocabulary::Cl100kBase => "cl100k_base",
+            Vocabulary::O200kBase => "o200k_base",
+            Vocabulary::DeepseekV3 => "deepseek_v3",
+            _ => "qwen2",
+        };
+        let peer = tiktoken::get_encoding(name).unwrap();
+        for (file, line, text, expected) in fixtures() {
+            let want = expected[v.name()];
+            let got = if v == Vocabulary::Qwen25 {
+                peer.count(&text.nfc().collect::<String>())
+            } else {
+                peer.count(&text)
+            };
+            if got != want {
+                failures.push(format!(
+                    "{v} {file}:{line}: tiktoken crate {got}, reference {want}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

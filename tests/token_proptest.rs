@@ -3,6 +3,9 @@
 //! with the Qwen ranks and pattern (fed NFC text, as Qwen's tokenizer normalizes first).
 //! DeepSeek-V3's equal the Hugging Face `tokenizers` crate's with the model's
 //! `tokenizer.json` (its added tokens removed: chatctx counts special-token text as text).
+//! The `tiktoken` crate (goliajp/rust-tiktoken), the fastest Rust peer of the benches, must
+//! agree too where it embeds the vocabulary: cl100k, o200k, DeepSeek-V3, and Qwen2.5 (its
+//! `qwen2`, fed NFC text).
 
 #[path = "../benches/support/peers.rs"]
 mod peers;
@@ -55,10 +58,23 @@ proptest! {
     #[test]
     fn cl100k_matches_tiktoken_rs(s in text()) {
         let reference = tiktoken_rs::cl100k_base_singleton();
-        prop_assert_eq!(
-            Vocabulary::Cl100kBase.counter().count(&s),
-            reference.encode_ordinary(&s).len()
-        );
+        let want = reference.encode_ordinary(&s).len();
+        prop_assert_eq!(Vocabulary::Cl100kBase.counter().count(&s), want);
+        // Counted again: from the piece cache (a text of at most 24 bytes as a whole).
+        prop_assert_eq!(Vocabulary::Cl100kBase.counter().count(&s), want);
+    }
+
+    #[test]
+    fn short_texts_counted_again_match_tiktoken_rs(s in "[a-z '.!?\n]{0,30}") {
+        let reference = tiktoken_rs::o200k_base_singleton().encode_ordinary(&s).len();
+        let counter = Vocabulary::O200kBase.counter();
+        for _ in 0..2 {
+            prop_assert_eq!(counter.count(&s), reference);
+            prop_assert_eq!(counter.count_till_limit(&s, reference), Some(reference));
+            if reference > 0 {
+                prop_assert_eq!(counter.count_till_limit(&s, reference - 1), None);
+            }
+        }
     }
 
     #[test]
@@ -100,5 +116,30 @@ proptest! {
             Vocabulary::Qwen35.counter().count(&s),
             QWEN35.encode_ordinary(&nfc).len()
         );
+    }
+
+    #[test]
+    fn cl100k_matches_tiktoken_crate(s in text()) {
+        let peer = peers::tiktoken_crate(Vocabulary::Cl100kBase).expect("cl100k_base");
+        prop_assert_eq!(Vocabulary::Cl100kBase.counter().count(&s), peer.count(&s));
+    }
+
+    #[test]
+    fn o200k_matches_tiktoken_crate(s in prop_oneof![text(), cjk()]) {
+        let peer = peers::tiktoken_crate(Vocabulary::O200kBase).expect("o200k_base");
+        prop_assert_eq!(Vocabulary::O200kBase.counter().count(&s), peer.count(&s));
+    }
+
+    #[test]
+    fn deepseek_matches_tiktoken_crate(s in prop_oneof![text(), cjk()]) {
+        let peer = peers::tiktoken_crate(Vocabulary::DeepseekV3).expect("deepseek_v3");
+        prop_assert_eq!(Vocabulary::DeepseekV3.counter().count(&s), peer.count(&s));
+    }
+
+    #[test]
+    fn qwen25_matches_tiktoken_crate(s in prop_oneof![text(), cjk()]) {
+        let peer = peers::tiktoken_crate(Vocabulary::Qwen25).expect("qwen2");
+        let nfc: String = s.nfc().collect();
+        prop_assert_eq!(Vocabulary::Qwen25.counter().count(&s), peer.count(&nfc));
     }
 }

@@ -2,9 +2,15 @@
 //! `examples/count_bench.rs` (included with `#[path]`).
 //!
 //! Peers: tiktoken-rs (cl100k/o200k built in; Qwen as `CoreBPE::new` with the Qwen ranks and
-//! pattern), `bpe-openai` (cl100k/o200k) and the Hugging Face `tokenizers` crate (DeepSeek-V3,
-//! loaded from `vocab/deepseek-v3.tokenizer.json` with its added tokens removed, so that
-//! special-token text counts as ordinary text, as chatctx counts it).
+//! pattern), `bpe-openai` (cl100k/o200k), the `tiktoken` crate (goliajp/rust-tiktoken:
+//! cl100k, o200k, DeepSeek-V3 and Qwen2, whose vocabulary and pattern are Qwen2.5's) and the
+//! Hugging Face `tokenizers` crate (DeepSeek-V3, loaded from `vocab/deepseek-v3.tokenizer.json`
+//! with its added tokens removed, so that special-token text counts as ordinary text, as
+//! chatctx counts it).
+//!
+//! Message corpora (one `count` call per message, as a chat tool counts): the user and
+//! assistant messages of `fixtures/chitchat/conversations.jsonl`, their lines of at most 16
+//! bytes, and the lines of the Chinese corpus (`zh.jsonl`) that hold Chinese characters.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,6 +21,11 @@ use chatctx::tokens::{scan, Vocabulary};
 pub const VOCAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/vocab");
 /// Directory of the fixture corpus.
 pub const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tokens/corpus");
+/// The real chat conversations (one JSON request per line).
+pub const CHITCHAT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/chitchat/conversations.jsonl"
+);
 
 /// A named corpus: its chunks of text.
 pub struct Corpus {
@@ -103,6 +114,73 @@ pub fn worst_cases() -> Vec<Corpus> {
         chunks: vec![text],
     })
     .collect()
+}
+
+/// The user and assistant messages of the chitchat conversations, in order.
+pub fn chat_messages() -> Vec<String> {
+    let body = std::fs::read_to_string(CHITCHAT).expect("fixtures/chitchat/conversations.jsonl");
+    body.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .flat_map(|request| {
+            request["messages"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| m["role"] != "system")
+                .filter_map(|m| m["content"].as_str().map(str::to_owned))
+        })
+        .collect()
+}
+
+/// The message corpora: English chat messages (`chat-messages`), the non-empty lines of at
+/// most 16 bytes of those messages (`chat-lines-16b`), and the lines of the Chinese corpus
+/// that hold a Chinese character, trimmed (`chinese-lines`).
+pub fn message_corpora() -> Vec<Corpus> {
+    let messages = chat_messages();
+    let short: Vec<String> = messages
+        .iter()
+        .flat_map(|m| m.lines())
+        .filter(|l| !l.is_empty() && l.len() <= 16)
+        .map(str::to_owned)
+        .collect();
+    let zh = load(std::path::Path::new(&format!("{CORPUS}/zh.jsonl")));
+    let chinese: Vec<String> = zh
+        .chunks
+        .iter()
+        .flat_map(|c| c.lines())
+        .map(str::trim)
+        .filter(|l| l.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)))
+        .map(str::to_owned)
+        .collect();
+    vec![
+        Corpus {
+            name: "chat-messages".into(),
+            chunks: messages,
+        },
+        Corpus {
+            name: "chat-lines-16b".into(),
+            chunks: short,
+        },
+        Corpus {
+            name: "chinese-lines".into(),
+            chunks: chinese,
+        },
+    ]
+}
+
+/// The `tiktoken` crate (goliajp/rust-tiktoken) for a vocabulary: cl100k, o200k, DeepSeek-V3,
+/// and Qwen2.5 as its `qwen2` (the same ranks and pattern; it does not normalize, so it is fed
+/// NFC text like tiktoken-rs). `None` for Qwen3.5 (a vocabulary it does not embed).
+pub fn tiktoken_crate(v: Vocabulary) -> Option<&'static tiktoken::CoreBpe> {
+    let name = match v {
+        Vocabulary::Cl100kBase => "cl100k_base",
+        Vocabulary::O200kBase => "o200k_base",
+        Vocabulary::DeepseekV3 => "deepseek_v3",
+        Vocabulary::Qwen25 => "qwen2",
+        _ => return None,
+    };
+    tiktoken::get_encoding(name)
 }
 
 /// tiktoken-rs for a vocabulary: the built-in cl100k/o200k, or `CoreBPE::new` with the Qwen

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use super::bpe::{self, Scratch};
+use super::piece_cache::{self, Key};
 use super::pretokenize::PreTokenizer;
 use super::table::Tables;
 use super::token_counter::{prefix_boundary, TokenCounter};
@@ -168,9 +169,40 @@ impl BpeCounter {
         at
     }
 
+    /// Counts `text` up to `limit`. A text of at most [`piece_cache::MAX_LEN`] bytes (a short
+    /// chat message: "ok", "Thanks!", "lol") is itself a key of the per-thread piece cache,
+    /// marked as a whole text: counted again, it costs one lookup, no scan.
+    fn count_limited(&self, text: &str, limit: usize) -> Option<usize> {
+        if text.len() > piece_cache::MAX_LEN {
+            return self.count_any(text, limit);
+        }
+        let Some(key) = Key::new(text.as_bytes()).map(Key::whole_text) else {
+            return self.count_any(text, limit);
+        };
+        let cached = SCRATCH.with(|cell| {
+            cell.try_borrow_mut()
+                .ok()
+                .and_then(|mut s| s.cache_get(self.id, &key))
+        });
+        let n = match cached {
+            Some(n) => n as usize,
+            None => {
+                // At most one token per byte: counted in full whatever the limit.
+                let n = self.count_any(text, usize::MAX).unwrap_or(usize::MAX);
+                SCRATCH.with(|cell| {
+                    if let Ok(mut s) = cell.try_borrow_mut() {
+                        s.cache_put(self.id, &key, n as u32);
+                    }
+                });
+                n
+            }
+        };
+        (n <= limit).then_some(n)
+    }
+
     /// Normalizes `text` when the vocabulary asks for it (reusing a per-thread buffer) and
     /// counts it up to `limit`.
-    fn count_limited(&self, text: &str, limit: usize) -> Option<usize> {
+    fn count_any(&self, text: &str, limit: usize) -> Option<usize> {
         if !self.nfc || surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
             return self.count_normalized(text, limit);
         }

@@ -34,6 +34,8 @@ pub(crate) struct Key {
 
 /// The flag of [`Key::merge_only`] keys, in `len`.
 const MERGE_ONLY: u16 = 1 << 15;
+/// The flag of [`Key::whole_text`] keys, in `len`.
+const WHOLE_TEXT: u16 = 1 << 14;
 
 impl Key {
     /// The key of `piece`, `None` when it is longer than [`MAX_LEN`].
@@ -86,6 +88,14 @@ impl Key {
     #[inline]
     pub(crate) fn merge_only(mut self) -> Key {
         self.len |= MERGE_ONLY;
+        self
+    }
+
+    /// This key marked as standing for a whole text passed to `count` (all its pieces), which
+    /// differs from the count of the same bytes taken as one piece.
+    #[inline]
+    pub(crate) fn whole_text(mut self) -> Key {
+        self.len |= WHOLE_TEXT;
         self
     }
 
@@ -273,10 +283,23 @@ mod tests {
             }
         }
         assert!(Key::new(&[b'x'; MAX_LEN + 1]).is_none());
+        // The same bytes as a whole text, as a piece and as merging alone are three keys.
+        let piece = keys[3];
+        assert!(piece.whole_text() != piece);
+        assert!(piece.whole_text() != piece.merge_only());
+        assert!(piece.merge_only() != piece);
         let mut cache = PieceCache::default();
         cache.put(1, &keys[3], 1);
         assert_eq!(cache.get(1, &keys[3]), Some(1));
         assert_eq!(cache.get(2, &keys[3]), None, "another counter's entry");
         assert_eq!(cache.get(1, &keys[4]), None);
+        assert_eq!(
+            cache.get(1, &keys[3].whole_text()),
+            None,
+            "a piece is not a text"
+        );
+        cache.put(1, &keys[3].whole_text(), 2);
+        assert_eq!(cache.get(1, &keys[3].whole_text()), Some(2));
+        assert_eq!(cache.get(1, &keys[3]), Some(1));
     }
 }

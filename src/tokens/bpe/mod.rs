@@ -82,6 +82,18 @@ impl Scratch {
     pub(crate) fn clear_cache(&mut self) {
         self.cache.clear();
     }
+
+    /// The piece cache's value for `key` and counter `owner`.
+    #[inline]
+    pub(crate) fn cache_get(&mut self, owner: u32, key: &Key) -> Option<u32> {
+        self.cache.get(owner, key)
+    }
+
+    /// Remembers `value` for `key` and counter `owner` in the piece cache.
+    #[inline]
+    pub(crate) fn cache_put(&mut self, owner: u32, key: &Key, value: u32) {
+        self.cache.put(owner, key, value);
+    }
 }
 
 /// A seam no merge crosses: the index of the first part after it, and of its first byte.

@@ -120,18 +120,42 @@ fn each_end(
 /// The eight bytes of `b` from `p` as a little-endian word, zero past the end of `b`: a piece
 /// of up to eight bytes starting at `p` is this word with its high bytes cleared, taken in one
 /// load and no branch on its length.
+///
+/// Near the end of `b` (every piece of a short message), the word is the last eight bytes
+/// shifted down, or for a text shorter than eight bytes two overlapping loads: no loop over
+/// the bytes left.
 #[inline(always)]
 pub(crate) fn head_word(b: &[u8], p: usize) -> u64 {
-    match b.get(p..p + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-        Some(w) => u64::from_le_bytes(w),
-        None => {
-            let rest = b.get(p..).unwrap_or_default();
-            let mut w = [0u8; 8];
-            for (slot, &x) in w.iter_mut().zip(rest) {
-                *slot = x;
-            }
-            u64::from_le_bytes(w)
-        }
+    if let Some(w) = b.get(p..p + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        return u64::from_le_bytes(w);
+    }
+    let n = b.len();
+    if p >= n {
+        return 0;
+    }
+    if let Some(last) = n
+        .checked_sub(8)
+        .and_then(|from| b.get(from..))
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        // `p` is among the last seven bytes: drop the `p - (n - 8)` bytes before it.
+        return u64::from_le_bytes(last) >> (8 * (p + 8 - n));
+    }
+    let rest = b.get(p..).unwrap_or_default();
+    let load = |at: usize, width: usize| {
+        rest.get(at..at + width).map_or(0, |w| {
+            w.iter()
+                .rev()
+                .fold(0u64, |acc, &byte| (acc << 8) | u64::from(byte))
+        })
+    };
+    let k = rest.len();
+    if k >= 4 {
+        load(0, 4) | (load(k - 4, 4) << (8 * (k - 4)))
+    } else if k >= 2 {
+        load(0, 2) | (load(k - 2, 2) << (8 * (k - 2)))
+    } else {
+        load(0, k)
     }
 }
 
@@ -220,6 +244,22 @@ mod tests {
             let joined: String = pattern.pieces(text).collect();
             assert_eq!(joined, text, "{pattern:?}");
             assert!(pattern.pieces(text).all(|p| !p.is_empty()));
+        }
+    }
+
+    /// The head word is the next eight bytes, zero-padded, wherever it starts.
+    #[test]
+    fn head_words_are_the_next_bytes_zero_padded() {
+        let text: Vec<u8> = (1..=20u8).map(|i| i.wrapping_mul(37)).collect();
+        for n in 0..=text.len() {
+            let b = &text[..n];
+            for p in 0..=n + 1 {
+                let mut w = [0u8; 8];
+                for (slot, &x) in w.iter_mut().zip(b.get(p..).unwrap_or_default()) {
+                    *slot = x;
+                }
+                assert_eq!(head_word(b, p), u64::from_le_bytes(w), "length {n}, at {p}");
+            }
         }
     }
 
