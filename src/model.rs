@@ -340,7 +340,9 @@ impl Model {
     /// ```
     ///
     /// # Errors
-    /// [`Error::UnknownModel`] listing the closest known names.
+    /// [`Error::UnknownModel`] listing the closest known names;
+    /// [`Error::VocabularyNotCompiled`] naming the cargo feature to enable when the model
+    /// counts with a built-in vocabulary this build leaves out.
     pub fn resolve(name: &str) -> Result<Model> {
         let lower = name.to_ascii_lowercase();
         let registered = REGISTERED.read().ok().and_then(|registered| {
@@ -370,6 +372,9 @@ impl Model {
                 }
             }
         };
+        if spec.file_vocabulary.is_none() {
+            spec.vocabulary.available_as(name)?;
+        }
         Ok(Model {
             name: name.to_string(),
             spec,
@@ -381,9 +386,14 @@ impl Model {
     /// registration of the same name replaces an earlier one.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when the spec has no name or a `*` that is not at the end.
+    /// [`Error::InvalidConfig`] when the spec has no name or a `*` that is not at the end;
+    /// [`Error::VocabularyNotCompiled`] when it counts with a built-in vocabulary this build
+    /// leaves out.
     pub fn register(spec: ModelSpec) -> Result<()> {
         check_pattern(&spec.name)?;
+        if spec.file_vocabulary.is_none() {
+            spec.vocabulary.available_as(&spec.name)?;
+        }
         match spec.pricing {
             Some(pricing) => Pricing::register(&spec.name, pricing),
             None => Pricing::unregister(&spec.name),
@@ -644,6 +654,9 @@ fn model_entry(entry: &Value, base: &Path) -> std::result::Result<ModelSpec, Str
     let vocabulary_name = string("vocabulary")?;
     let mut spec = match Vocabulary::from_str(vocabulary_name) {
         Ok(vocabulary) => ModelSpec::new(vocabulary, template),
+        Err(err @ Error::VocabularyNotCompiled { .. }) => {
+            return Err(format!("field `vocabulary`: {err}"))
+        }
         Err(_) if vocabulary_name.ends_with(".tiktoken") => {
             let pattern = string("pattern").map_err(|err| {
                 format!("{err} (a `.tiktoken` vocabulary needs its pre-tokenizer `pattern`)")

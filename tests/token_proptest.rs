@@ -3,6 +3,8 @@
 //! with the Qwen ranks and pattern (fed NFC text, as Qwen's tokenizer normalizes first).
 //! DeepSeek-V3's equal the Hugging Face `tokenizers` crate's with the model's
 //! `tokenizer.json` (its added tokens removed: chatctx counts special-token text as text).
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 
 #[path = "../benches/support/peers.rs"]
 mod peers;
