@@ -20,5 +20,7 @@ if [ "$bytes" -gt "$limit" ]; then
 fi
 
 echo "== doctests from the packaged sources"
-# The unpacked package, built in the main target directory so dependencies are reused.
-(cd "target/package/chatctx-$version" && CARGO_TARGET_DIR=../.. cargo test --doc --all-features)
+# The unpacked package, built in the main target directory (an absolute path: rustdoc runs the
+# doctests from elsewhere) so dependencies are reused.
+target="$(pwd)/target"
+(cd "target/package/chatctx-$version" && CARGO_TARGET_DIR="$target" cargo test --doc --all-features)
