@@ -74,6 +74,16 @@ pub enum Error {
         /// The tokenizer names that are known.
         known: Vec<String>,
     },
+    /// A built-in vocabulary (or a model or tokenizer name that counts with it) that this
+    /// build of chatctx leaves out: its cargo feature was not enabled.
+    VocabularyNotCompiled {
+        /// The name as given: a vocabulary, tokenizer or model name.
+        name: String,
+        /// The vocabulary it needs, e.g. `qwen2.5`.
+        vocabulary: String,
+        /// The cargo feature that compiles it in, e.g. `vocab-qwen2_5`.
+        feature: String,
+    },
     /// A vocabulary file could not be read or is malformed.
     Vocabulary {
         /// The vocabulary (name or path).
@@ -242,6 +252,19 @@ impl fmt::Display for Error {
             }
             Error::UnknownTokenizer { name, known } => {
                 write!(f, "unknown tokenizer {name:?}; known: {}", known.join(", "))
+            }
+            Error::VocabularyNotCompiled {
+                name,
+                vocabulary,
+                feature,
+            } => {
+                if name != vocabulary {
+                    write!(f, "{name:?} counts with the vocabulary {vocabulary}; ")?;
+                }
+                write!(
+                    f,
+                    "vocabulary {vocabulary} is not compiled into this build of chatctx: enable the cargo feature `{feature}` (or `all-vocabularies`)"
+                )
             }
             Error::Vocabulary { name, reason } => write!(f, "vocabulary {name}: {reason}"),
             Error::InvalidConfig { setting, reason } => write!(f, "invalid {setting}: {reason}"),

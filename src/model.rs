@@ -60,6 +60,7 @@ impl PartialEq for FileVocabulary {
 /// What chatctx needs to know about a model.
 ///
 /// ```
+/// # if chatctx::tokens::Vocabulary::compiled().len() < 5 { return; } // needs all-vocabularies
 /// use chatctx::model::{Model, ModelSpec};
 /// use chatctx::template::Family;
 /// use chatctx::tokens::Vocabulary;
@@ -340,7 +341,9 @@ impl Model {
     /// ```
     ///
     /// # Errors
-    /// [`Error::UnknownModel`] listing the closest known names.
+    /// [`Error::UnknownModel`] listing the closest known names;
+    /// [`Error::VocabularyNotCompiled`] naming the cargo feature to enable when the model
+    /// counts with a built-in vocabulary this build leaves out.
     pub fn resolve(name: &str) -> Result<Model> {
         let lower = name.to_ascii_lowercase();
         let registered = REGISTERED.read().ok().and_then(|registered| {
@@ -370,6 +373,9 @@ impl Model {
                 }
             }
         };
+        if spec.file_vocabulary.is_none() {
+            spec.vocabulary.available_as(name)?;
+        }
         Ok(Model {
             name: name.to_string(),
             spec,
@@ -381,9 +387,14 @@ impl Model {
     /// registration of the same name replaces an earlier one.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when the spec has no name or a `*` that is not at the end.
+    /// [`Error::InvalidConfig`] when the spec has no name or a `*` that is not at the end;
+    /// [`Error::VocabularyNotCompiled`] when it counts with a built-in vocabulary this build
+    /// leaves out.
     pub fn register(spec: ModelSpec) -> Result<()> {
         check_pattern(&spec.name)?;
+        if spec.file_vocabulary.is_none() {
+            spec.vocabulary.available_as(&spec.name)?;
+        }
         match spec.pricing {
             Some(pricing) => Pricing::register(&spec.name, pricing),
             None => Pricing::unregister(&spec.name),
@@ -439,6 +450,7 @@ impl Model {
     /// `{"type": "disabled"}`, or `true`/`false`; absent: the model's default).
     ///
     /// ```
+    /// # if chatctx::tokens::Vocabulary::compiled().len() < 5 { return; } // needs all-vocabularies
     /// use chatctx::model::Model;
     /// use chatctx::ChatRequest;
     ///
@@ -644,6 +656,9 @@ fn model_entry(entry: &Value, base: &Path) -> std::result::Result<ModelSpec, Str
     let vocabulary_name = string("vocabulary")?;
     let mut spec = match Vocabulary::from_str(vocabulary_name) {
         Ok(vocabulary) => ModelSpec::new(vocabulary, template),
+        Err(err @ Error::VocabularyNotCompiled { .. }) => {
+            return Err(format!("field `vocabulary`: {err}"))
+        }
         Err(_) if vocabulary_name.ends_with(".tiktoken") => {
             let pattern = string("pattern").map_err(|err| {
                 format!("{err} (a `.tiktoken` vocabulary needs its pre-tokenizer `pattern`)")
@@ -737,7 +752,41 @@ impl FromStr for Model {
     }
 }
 
-#[cfg(test)]
+/// Model names whose vocabulary this build leaves out.
+#[cfg(all(test, not(feature = "vocab-qwen2_5")))]
+#[allow(clippy::unwrap_used)]
+mod not_compiled_tests {
+    use super::*;
+
+    fn assert_names_feature(err: Error, name: &str) {
+        assert_eq!(
+            err,
+            Error::VocabularyNotCompiled {
+                name: name.to_string(),
+                vocabulary: "qwen2.5".to_string(),
+                feature: "vocab-qwen2_5".to_string(),
+            }
+        );
+    }
+
+    #[test]
+    fn names_of_left_out_vocabularies_are_typed_errors() {
+        for name in ["qwen-max", "qwen2.5-72b-instruct"] {
+            assert_names_feature(Model::resolve(name).unwrap_err(), name);
+        }
+        let spec = ModelSpec::new(Vocabulary::Qwen25, Family::Qwen3).with_name("my-qwen");
+        assert_names_feature(Model::register(spec).unwrap_err(), "my-qwen");
+        assert!(Model::resolve("my-qwen").is_err());
+        let text = r#"{"models": [{"name": "m", "vocabulary": "qwen2.5", "template": "qwen3",
+            "window": 5000}]}"#;
+        let err = models_from_json(text, ".".as_ref(), "models.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`vocab-qwen2_5`"), "{err}");
+    }
+}
+
+#[cfg(all(test, feature = "all-vocabularies"))]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;

@@ -3,6 +3,8 @@
 //! with 4K reserved returns a valid request within 28,000 tokens holding the system prompt, the
 //! current user message and the newest step's call verbatim; `replay` bills every call within
 //! the usable window. Without `cap`/`clear-tools` the same loops do not fit.
+// Needs the CLI and every vocabulary (the default features).
+#![cfg(all(feature = "cli", feature = "all-vocabularies"))]
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -1,6 +1,8 @@
 //! The agent-loop recordings of `fixtures/agent/` (`scripts/gen_agent_fixtures.py`): each is a
 //! valid request, with the shape its README entry promises (steps, parallel calls, reasoning,
 //! result sizes), counted with chatctx's exact DeepSeek-V3 counter.
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Invariants of every policy and chain over generated agent loops: random step counts,
 //! parallel calls, result sizes, pins, thinking messages. Counted with the real DeepSeek
 //! template, so `cap` cuts at real token boundaries.
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;

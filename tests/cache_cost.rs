@@ -1,5 +1,7 @@
 //! Cache-aware compaction against a sliding window on long real conversations, priced with
 //! DeepSeek's cache, and the stable-prefix property of `compact:LOW`.
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 
 mod common;
 

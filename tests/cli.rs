@@ -1,4 +1,6 @@
 //! The built `chatctx` binary on fixtures: every command and flag, and bad input.
+// Needs the CLI and every vocabulary (the default features).
+#![cfg(all(feature = "cli", feature = "all-vocabularies"))]
 
 mod common;
 #[path = "../benches/support/peers.rs"]

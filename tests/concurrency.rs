@@ -1,5 +1,7 @@
 //! Sessions are `Send`, counters and policies `Send + Sync`: 64 conversations replayed at once
 //! on a multi-threaded runtime, sharing counters, give exactly the sequential results.
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 #![allow(clippy::unwrap_used)]
 
 mod common;

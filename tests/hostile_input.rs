@@ -1,6 +1,8 @@
 //! Hostile input, through the library and the `chatctx` command: deep nesting, huge strings,
 //! invalid UTF-8, lone surrogates, NaN-like and out-of-range numbers. Every case is a typed
 //! error (exit code 2 for the command), never a panic or a stack overflow.
+// Needs the CLI and every vocabulary (the default features).
+#![cfg(all(feature = "cli", feature = "all-vocabularies"))]
 #![allow(clippy::unwrap_used)]
 
 mod common;

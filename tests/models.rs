@@ -1,5 +1,7 @@
 //! Today's model names, the built-in table's provenance, and models users add themselves
 //! (`Model::register`, a `--models` file or `CHATCTX_MODELS` for every command).
+// Needs the CLI and every vocabulary (the default features).
+#![cfg(all(feature = "cli", feature = "all-vocabularies"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,8 @@
 //! fails when the README says something else: a change in behaviour cannot leave stale prose
 //! behind. `scripts/readme_figures.sh` (this test with `CHATCTX_WRITE_README=1`) rewrites the
 //! blocks instead.
+// Needs the CLI and every vocabulary (the default features).
+#![cfg(all(feature = "cli", feature = "all-vocabularies"))]
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -1,5 +1,7 @@
 //! The recall policy over `fixtures/chitchat/recall_fact.json` (a fact, 60 real chitchat
 //! rounds, then the question) on every store, its invariants, and its failures.
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 #![allow(clippy::unwrap_used)]
 
 mod common;

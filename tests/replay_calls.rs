@@ -1,5 +1,7 @@
 //! `replay` bills one request per model call: per recorded assistant message of an agent loop
 //! (with the tool results before it), and for chat one per round, as before.
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 
 mod common;
 

@@ -3,6 +3,8 @@
 //!
 //! The browser test fails under `CI=true` when chromium is missing; elsewhere it is skipped
 //! with a message. `CHATCTX_CHROMIUM` names another browser binary.
+// Needs the CLI and every vocabulary (the default features).
+#![cfg(all(feature = "cli", feature = "all-vocabularies"))]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! Calibration to billed usage, and request-level fields in the budget, through `Session`.
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;

@@ -1,4 +1,9 @@
-#![cfg(all(feature = "cli", feature = "sqlite", feature = "postgres"))]
+#![cfg(all(
+    feature = "cli",
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "all-vocabularies"
+))]
 //! `chatctx session --store STORE <command>` on SQLite and PostgreSQL: every command, exit
 //! codes, 16 writer processes on one conversation, and passwords never printed.
 

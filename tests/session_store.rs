@@ -1,4 +1,4 @@
-#![cfg(all(feature = "sqlite", feature = "postgres"))]
+#![cfg(all(feature = "sqlite", feature = "postgres", feature = "all-vocabularies"))]
 //! Durable sessions (issue 22) on SQLite and PostgreSQL: versions and conflicts, lossless and
 //! hostile contents, 16 concurrent writers, a writer killed with SIGKILL, and resumed sessions
 //! that prepare byte-identical requests over a 300-round conversation.

@@ -1,5 +1,5 @@
 //! The HTTP summarizer against a hand-rolled OpenAI-compatible stub on 127.0.0.1.
-#![cfg(feature = "http")]
+#![cfg(all(feature = "http", feature = "all-vocabularies"))]
 #![allow(clippy::unwrap_used)]
 
 use chatctx::message::Message;

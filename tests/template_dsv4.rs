@@ -1,5 +1,7 @@
 //! The DeepSeek-V4 prompt encoding against DeepSeek's own encoder: renders and token counts
 //! made by `scripts/gen_dsv4_fixtures.py` (`fixtures/templates/deepseek-v4.json`).
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;

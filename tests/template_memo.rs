@@ -1,4 +1,6 @@
 //! Incremental counting: across a growing conversation each text is tokenized once.
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;

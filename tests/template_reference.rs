@@ -1,5 +1,7 @@
 //! Our prompt counts against the official chat templates rendered by
 //! `scripts/gen_template_fixtures.py` (`fixtures/templates/renders.json`).
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;

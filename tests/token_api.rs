@@ -1,4 +1,6 @@
 //! Behaviour of the public token-counting API: names, parsing, specials, memoization.
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 
 use std::sync::Arc;
 

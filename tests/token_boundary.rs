@@ -6,6 +6,8 @@
 //! (b) Proptests on arbitrary Unicode against tiktoken-rs and the `tokenizers` crate: the sum
 //!     of the byte lengths of the first k reference tokens, rounded down to a char start.
 //! (c) The trait default (binary search) on estimate and user counters.
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 
 #[path = "../benches/support/peers.rs"]
 mod peers;

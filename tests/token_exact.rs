@@ -1,6 +1,8 @@
 //! Exactness against the reference tokenizers: every chunk of the fixture corpus, every
 //! built-in vocabulary. The reference counts come from `scripts/gen_token_fixtures.py`
 //! (tiktoken for cl100k/o200k/Qwen, Hugging Face `tokenizers` for DeepSeek-V3).
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 
 use std::collections::BTreeMap;
 

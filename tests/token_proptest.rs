@@ -6,6 +6,8 @@
 //! The `tiktoken` crate (goliajp/rust-tiktoken), the fastest Rust peer of the benches, must
 //! agree too where it embeds the vocabulary: cl100k, o200k, DeepSeek-V3, and Qwen2.5 (its
 //! `qwen2`, fed NFC text).
+// Needs every vocabulary (the default feature `all-vocabularies`).
+#![cfg(feature = "all-vocabularies")]
 
 #[path = "../benches/support/peers.rs"]
 mod peers;

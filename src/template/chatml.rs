@@ -65,6 +65,7 @@ pub enum Flavor {
 /// The Qwen ChatML prompt counter.
 ///
 /// ```
+/// # if chatctx::tokens::Vocabulary::compiled().len() < 5 { return; } // needs all-vocabularies
 /// use chatctx::template::chatml::{ChatMl, Flavor};
 /// use chatctx::tokens::Vocabulary;
 /// use chatctx::{Message, PromptCounter};

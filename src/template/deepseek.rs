@@ -54,6 +54,7 @@ const OUTPUT_END: &str = "<｜tool▁output▁end｜>";
 /// The DeepSeek prompt counter.
 ///
 /// ```
+/// # if chatctx::tokens::Vocabulary::compiled().len() < 5 { return; } // needs all-vocabularies
 /// use chatctx::template::deepseek::DeepSeek;
 /// use chatctx::tokens::Vocabulary;
 /// use chatctx::{Message, PromptCounter};

@@ -88,6 +88,7 @@ const TOOLS_TAIL: &str =
 /// The DeepSeek-V4 prompt counter.
 ///
 /// ```
+/// # if chatctx::tokens::Vocabulary::compiled().len() < 5 { return; } // needs all-vocabularies
 /// use chatctx::template::deepseek_v4::DeepSeekV4;
 /// use chatctx::tokens::Vocabulary;
 /// use chatctx::{Message, PromptCounter};

@@ -84,8 +84,9 @@ impl PromptCounter for TestCounter {
     }
 }
 
-/// Run the built `chatctx` binary from the crate root with `stdin` as its input. The input is
+/// Run the built `chatctx` binary (built with the `cli` feature only) from the crate root with `stdin` as its input. The input is
 /// written from a thread: the command may answer (or fail) before reading all of it.
+#[cfg(feature = "cli")]
 pub fn run_chatctx(args: &[&str], stdin: &[u8]) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};

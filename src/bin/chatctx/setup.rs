@@ -44,7 +44,7 @@ impl Counting {
                 // a model name is accepted wherever a tokenizer is
                 Err(err) => Model::resolve(name)
                     .map(Counting::of_model)
-                    .map_err(|_| err),
+                    .map_err(|model_err| prefer_not_compiled(err, model_err)),
             };
         }
         match request_model {
@@ -112,7 +112,16 @@ pub(crate) fn text_counter(name: &str) -> Result<Arc<dyn TokenCounter>, Error> {
         Ok(vocabulary) => Ok(vocabulary.counter()),
         Err(err) => Model::resolve(name)
             .map(|model| model.spec.counter())
-            .map_err(|_| err),
+            .map_err(|model_err| prefer_not_compiled(err, model_err)),
+    }
+}
+
+/// The error for a name that is neither a tokenizer nor a model: the tokenizer's, unless the
+/// name is a model whose vocabulary this build leaves out.
+fn prefer_not_compiled(tokenizer_err: Error, model_err: Error) -> Error {
+    match model_err {
+        Error::VocabularyNotCompiled { .. } => model_err,
+        _ => tokenizer_err,
     }
 }
 

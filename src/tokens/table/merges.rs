@@ -92,16 +92,14 @@ impl Merges {
         ]
     }
 
-    /// Reads what [`Merges::to_arrays`] wrote, the slots as their little-endian bytes (decoded
-    /// straight into buckets: a counter is built without a second copy of its largest table).
-    pub(crate) fn from_arrays(slots: &[u8], arrays: [Vec<u32>; 4]) -> Result<Merges, String> {
+    /// Reads what [`Merges::to_arrays`] wrote, the slots already read back (straight into
+    /// buckets, `SlotTable::read`: a counter is built without a second copy of its largest
+    /// table; a table without a free slot, whose probes would loop forever, is refused there).
+    pub(crate) fn from_arrays(slots: SlotTable, arrays: [Vec<u32>; 4]) -> Result<Merges, String> {
         let [filter, byte_ids, flags, unsettled] = arrays;
         let (&[unique, len], true) = (flags.as_slice(), byte_ids.len() == 256) else {
             return Err("inconsistent merge table".into());
         };
-        // A probe ends at a free slot; a table without one would make lookups loop forever.
-        let slots = SlotTable::from_le_bytes(slots)
-            .ok_or("inconsistent merge table, or one without a free slot")?;
         Ok(Merges {
             len: len as usize,
             slots,

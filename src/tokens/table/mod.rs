@@ -16,7 +16,8 @@
 //! - `tables.rs`: [`Tables`], the whole vocabulary in lookup-ready form, and its whole-token
 //!   lookup;
 //! - `builders.rs`: [`Tables`] from a rank list or from a vocabulary and its merges;
-//! - `format.rs`: the binary form `build.rs` writes and the library reads;
+//! - `format.rs`: the binary form of [`Tables`]; `pack.rs`: that form compressed, as
+//!   `build.rs` embeds it and the library unpacks it;
 //! - `vocab_file.rs`: the parsers of `.tiktoken` files and Hugging Face `tokenizer.json`.
 
 mod bit_filter;
@@ -25,6 +26,7 @@ pub(crate) mod char_parts;
 mod format;
 mod hash;
 mod merges;
+pub(crate) mod pack;
 pub(crate) mod seams;
 mod short_tokens;
 mod slot_table;

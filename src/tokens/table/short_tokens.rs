@@ -56,7 +56,13 @@ impl ShortTokens {
         self.slots.to_u32s()
     }
 
+    /// The table read back from what [`ShortTokens::to_u32s`] wrote.
+    pub(crate) fn from_table(slots: SlotTable) -> Result<ShortTokens, String> {
+        Ok(ShortTokens { slots })
+    }
+
     /// Reads what [`ShortTokens::to_u32s`] wrote, as its little-endian bytes.
+    #[allow(dead_code)] // used by the tests
     pub(crate) fn from_le_bytes(bytes: &[u8]) -> Result<ShortTokens, String> {
         let slots = SlotTable::from_le_bytes(bytes).ok_or("inconsistent short-token table")?;
         Ok(ShortTokens { slots })

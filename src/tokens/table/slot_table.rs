@@ -86,9 +86,35 @@ impl SlotTable {
         self.buckets.iter().flat_map(|b| b.0).flatten().collect()
     }
 
+    /// Reads what [`SlotTable::to_u32s`] wrote, `words` words that `fill` hands out one bucket
+    /// at a time, straight into the buckets. `None` when `fill` fails, for a table of the wrong
+    /// size or without a free slot (a probe would never end).
+    pub(crate) fn read(
+        words: usize,
+        mut fill: impl FnMut(&mut [u32]) -> Result<(), String>,
+    ) -> Result<SlotTable, String> {
+        let per_bucket = 4 * PER_BUCKET;
+        if words == 0 || words % per_bucket != 0 {
+            return Err("inconsistent hash table size".into());
+        }
+        let mut buckets = Vec::with_capacity((words / per_bucket).min(1 << 20));
+        let mut free = false;
+        for _ in 0..words / per_bucket {
+            let mut b = EMPTY_BUCKET;
+            fill(b.0.as_flattened_mut())?;
+            free |= b.0.iter().any(|s| s[0] == EMPTY);
+            buckets.push(b);
+        }
+        if !free {
+            return Err("hash table without a free slot".into());
+        }
+        Ok(SlotTable { buckets })
+    }
+
     /// Reads what [`SlotTable::to_u32s`] wrote, as its little-endian bytes (decoded straight
     /// into buckets, without an intermediate array). `None` for a table of the wrong size or
     /// without a free slot (a probe would never end).
+    #[allow(dead_code)] // used by the tests
     pub(crate) fn from_le_bytes(bytes: &[u8]) -> Option<SlotTable> {
         if bytes.is_empty() || bytes.len() % BUCKET_BYTES != 0 {
             return None;
