@@ -308,6 +308,7 @@ pub(crate) fn parse_message(id: &str, seq: i64, body: &str) -> Result<Message> {
 
 /// Append the message stored at `seq` of conversation `id`, read back in `seq` order: it must
 /// follow the ones before it.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn push_stored(
     store: &str,
     id: &str,
@@ -328,6 +329,7 @@ pub(crate) fn push_stored(
 }
 
 /// A conversation read back: its messages (all `count` of them), its version and its state.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn stored(
     store: &str,
     id: &str,
