@@ -47,13 +47,38 @@ async fn chatctx(args: &[&str], env: &[(&str, &str)]) -> Output {
         .unwrap()
 }
 
-fn stdout_json(out: &Output) -> Value {
+/// `chatctx COMMAND [--policy P]... --embedder http --model deepseek-v4-flash --window 1500
+/// EXTRA... FACT`: the recall fixture through the HTTP embedder.
+fn fact_args<'a>(command: &'a str, policies: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![command];
+    for policy in policies {
+        args.extend(["--policy", policy]);
+    }
+    args.extend([
+        "--embedder",
+        "http",
+        "--model",
+        "deepseek-v4-flash",
+        "--window",
+        "1500",
+    ]);
+    args.extend_from_slice(extra);
+    args.push(FACT);
+    args
+}
+
+/// Asserts that `out` exited 0, showing its stderr otherwise.
+fn succeeded(out: &Output) {
     assert!(
         out.status.success(),
         "exit {:?}: {}",
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn stdout_json(out: &Output) -> Value {
+    succeeded(out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -253,21 +278,11 @@ fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
 async fn replay_embeds_each_distinct_round_once_in_batches() {
     let (url, requests) = embedding_stub(8).await;
     let env = stub_env(&url, "8");
-    let args = [
+    let args = fact_args(
         "replay",
-        "--json",
-        "--policy",
-        "recall:2",
-        "--policy",
-        "recall:3+token-budget",
-        "--embedder",
-        "http",
-        "--model",
-        "deepseek-v4-flash",
-        "--window",
-        "1500",
-        FACT,
-    ];
+        &["recall:2", "recall:3+token-budget"],
+        &["--json"],
+    );
     let out = chatctx(&args, &borrowed(&env)).await;
     let totals = stdout_json(&out);
     for policy in totals["policies"].as_array().unwrap() {
@@ -295,24 +310,9 @@ async fn replay_embeds_each_distinct_round_once_in_batches() {
 async fn fit_embeds_a_long_history_in_batches_of_ten_with_the_model_convention() {
     let (url, requests) = embedding_stub(8).await;
     let env = stub_env(&url, "8");
-    let args = [
-        "fit",
-        "--policy",
-        "recall:3",
-        "--embedder",
-        "http",
-        "--model",
-        "deepseek-v4-flash",
-        "--window",
-        "1500",
-        FACT,
-    ];
+    let args = fact_args("fit", &["recall:3"], &[]);
     let out = chatctx(&args, &borrowed(&env)).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let requests = requests.lock().unwrap().clone();
     let fixture = common::fixture_messages("chitchat/recall_fact.json");
     let finished = chatctx::Conversation::new(&fixture).rounds().len() - 1;
@@ -349,21 +349,9 @@ async fn fallback_report(env: &[(&'static str, String)], extra: &[&str]) -> Valu
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("report-{}.json", env[0].1.len() + extra.len()));
     let report_arg = path.to_str().unwrap().to_string();
-    let mut args = vec![
-        "fit",
-        "--policy",
-        "recall:3",
-        "--embedder",
-        "http",
-        "--model",
-        "deepseek-v4-flash",
-        "--window",
-        "1500",
-        "--report",
-        &report_arg,
-    ];
-    args.extend_from_slice(extra);
-    args.push(FACT);
+    let mut extra_args = vec!["--report", report_arg.as_str()];
+    extra_args.extend_from_slice(extra);
+    let args = fact_args("fit", &["recall:3"], &extra_args);
     let out = chatctx(&args, &borrowed(env)).await;
     let sent = stdout_json(&out);
     let baseline = chatctx(
@@ -439,24 +427,9 @@ async fn a_server_that_never_answers_times_out_and_falls_back() {
 async fn replay_counts_the_requests_whose_recall_fell_back() {
     let (url, _requests) = embedding_stub(3).await;
     let env = stub_env(&url, "8");
-    let args = [
-        "replay",
-        "--policy",
-        "recall:3",
-        "--embedder",
-        "http",
-        "--model",
-        "deepseek-v4-flash",
-        "--window",
-        "1500",
-        FACT,
-    ];
+    let args = fact_args("replay", &["recall:3"], &[]);
     let out = chatctx(&args, &borrowed(&env)).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("recall:3: recall fell back to the newest rounds on"),
@@ -486,28 +459,13 @@ async fn a_model_of_another_dimension_gets_its_own_postgres_table() {
     let dir = std::env::temp_dir().join(format!("chatctx-recall-pg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("report.json");
-    let args = [
+    let args = fact_args(
         "fit",
-        "--policy",
-        "recall:3",
-        "--embedder",
-        "http",
-        "--store",
-        &url,
-        "--model",
-        "deepseek-v4-flash",
-        "--window",
-        "1500",
-        "--report",
-        path.to_str().unwrap(),
-        FACT,
-    ];
-    let out = chatctx(&args, &borrowed(&env)).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &["recall:3"],
+        &["--store", &url, "--report", path.to_str().unwrap()],
     );
+    let out = chatctx(&args, &borrowed(&env)).await;
+    succeeded(&out);
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     assert!(report.get("recall_error").is_none(), "{report}");
