@@ -15,6 +15,7 @@ use super::seams::Seams;
 use super::short_tokens::ShortTokens;
 use super::slot_table::SlotTable;
 use super::tables::{Kind, Tables};
+use super::words::Words;
 
 /// The first bytes of every serialized table.
 const MAGIC: &[u8; 8] = b"CCTOK\x00\x00\x06";
@@ -230,12 +231,6 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
     out.extend_from_slice(bytes);
     out.resize(out.len().next_multiple_of(4), 0);
-}
-
-/// Where [`Tables`] are decoded from: the words of [`Tables::to_bytes`]'s output, in order.
-pub(crate) trait Words {
-    /// Fills `out` with the next words; an error when there are not that many.
-    fn fill(&mut self, out: &mut [u32]) -> Result<(), String>;
 }
 
 /// The words of little-endian bytes.

@@ -16,6 +16,7 @@
 //! - `tables.rs`: [`Tables`], the whole vocabulary in lookup-ready form, and its whole-token
 //!   lookup;
 //! - `builders.rs`: [`Tables`] from a rank list or from a vocabulary and its merges;
+//! - `words.rs`: the word source the binary form is decoded from;
 //! - `format.rs`: the binary form of [`Tables`]; `pack.rs`: that form compressed, as
 //!   `build.rs` embeds it and the library unpacks it;
 //! - `vocab_file.rs`: the parsers of `.tiktoken` files and Hugging Face `tokenizer.json`.
@@ -32,6 +33,7 @@ mod short_tokens;
 mod slot_table;
 mod tables;
 pub(crate) mod vocab_file;
+mod words;
 
 pub(crate) use hash::{hash_bytes, EMPTY};
 pub(crate) use tables::{Kind, Tables};

@@ -16,7 +16,7 @@
 //! then each part as its unpacked length in bytes (`u32`) followed by its chunks, each the
 //! `u32` length of its LZ4 block and the block.
 
-use super::format::Words;
+use super::words::Words;
 
 /// The first bytes of every packed table.
 const MAGIC: &[u8; 8] = b"CCLZ4\x00\x00\x02";
