@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, GenericClient};
+use tokio_postgres::{Client, GenericClient, Transaction};
 
 use super::{
     check_id, fork_past_end, message_json, push_stored, stored, unknown, wrong_schema,
@@ -201,6 +201,22 @@ fn to_i64(value: u64) -> i64 {
 /// A conversation's row: key, version, message count, state.
 type Row = (i64, i64, i64, Option<String>);
 
+/// Starts a read-write transaction, or the store's "begin" error.
+async fn begin<'a>(client: &'a mut Client, name: &str) -> Result<Transaction<'a>> {
+    client
+        .transaction()
+        .await
+        .map_err(|err| failed(name, "begin", &err))
+}
+
+/// Commits `transaction`, or the store's "commit" error.
+async fn commit(transaction: Transaction<'_>, name: &str) -> Result<()> {
+    transaction
+        .commit()
+        .await
+        .map_err(|err| failed(name, "commit", &err))
+}
+
 /// A conversation's row (key, version, message count, state), locked when `lock`.
 async fn row_of(
     client: &impl GenericClient,
@@ -260,10 +276,7 @@ impl SessionStore for PostgresStore {
             )
             .await
             .map_err(|err| failed(name, "read messages", &err))?;
-        transaction
-            .commit()
-            .await
-            .map_err(|err| failed(name, "commit", &err))?;
+        commit(transaction, name).await?;
         let mut messages = Vec::with_capacity(rows.len());
         for row in rows {
             let seq: i64 = row
@@ -301,10 +314,7 @@ impl SessionStore for PostgresStore {
         let state = state.map(SessionState::to_json);
         let added = bodies.len() as i64;
         let mut client = self.client.lock().await;
-        let transaction = client
-            .transaction()
-            .await
-            .map_err(|err| failed(name, "begin", &err))?;
+        let transaction = begin(&mut client, name).await?;
         let (key, version, start) = match row_of(&transaction, name, id, true).await? {
             None if based_on == 0 => {
                 let created = transaction
@@ -373,10 +383,7 @@ impl SessionStore for PostgresStore {
                 .await
                 .map_err(|err| failed(name, "append", &err))?;
         }
-        transaction
-            .commit()
-            .await
-            .map_err(|err| failed(name, "commit", &err))?;
+        commit(transaction, name).await?;
         Ok(to_u64(version))
     }
 
@@ -385,10 +392,7 @@ impl SessionStore for PostgresStore {
         check_id(new_id)?;
         let name = &self.name;
         let mut client = self.client.lock().await;
-        let transaction = client
-            .transaction()
-            .await
-            .map_err(|err| failed(name, "begin", &err))?;
+        let transaction = begin(&mut client, name).await?;
         let Some((key, _, count, state)) = row_of(&transaction, name, id, true).await? else {
             return Err(unknown(id, name));
         };
@@ -433,10 +437,7 @@ impl SessionStore for PostgresStore {
             )
             .await
             .map_err(|err| failed(name, "fork", &err))?;
-        transaction
-            .commit()
-            .await
-            .map_err(|err| failed(name, "commit", &err))?;
+        commit(transaction, name).await?;
         Ok(1)
     }
 
@@ -444,10 +445,7 @@ impl SessionStore for PostgresStore {
         check_id(id)?;
         let name = &self.name;
         let mut client = self.client.lock().await;
-        let transaction = client
-            .transaction()
-            .await
-            .map_err(|err| failed(name, "begin", &err))?;
+        let transaction = begin(&mut client, name).await?;
         let Some((key, ..)) = row_of(&transaction, name, id, true).await? else {
             return Ok(false);
         };
@@ -462,10 +460,7 @@ impl SessionStore for PostgresStore {
             .execute("DELETE FROM chatctx_conversations WHERE key = $1", &[&key])
             .await
             .map_err(|err| failed(name, "delete", &err))?;
-        transaction
-            .commit()
-            .await
-            .map_err(|err| failed(name, "commit", &err))?;
+        commit(transaction, name).await?;
         Ok(true)
     }
 
