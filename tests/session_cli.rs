@@ -340,43 +340,28 @@ fn bad_stores_and_passwords() {
         2,
         "needs a path",
     );
-    // a server that does not answer: exit 1, and the password is never printed
-    let stderr = fails(
-        &[
-            "session",
-            "--store",
+    // a server that does not answer (exit 1), a bad setting and a misspelled scheme (exit 2):
+    // the password is never printed
+    for (url, code, needle) in [
+        (
             "postgres://app:hunter2secret@127.0.0.1:1/chat?connect_timeout=5",
-            "list",
-        ],
-        "",
-        1,
-        "postgres://app@127.0.0.1:1/chat",
-    );
-    assert!(!stderr.contains("hunter2secret"), "{stderr}");
-    let stderr = fails(
-        &[
-            "session",
-            "--store",
+            1,
+            "postgres://app@127.0.0.1:1/chat",
+        ),
+        (
             "postgres://app:hunter2secret@127.0.0.1:1/chat?sslmode=maybe",
-            "list",
-        ],
-        "",
-        2,
-        "sslmode",
-    );
-    assert!(!stderr.contains("hunter2secret"), "{stderr}");
-    let stderr = fails(
-        &[
-            "session",
-            "--store",
+            2,
+            "sslmode",
+        ),
+        (
             "postgress://app:hunter2secret@h/db",
-            "list",
-        ],
-        "",
-        2,
-        "unknown session store",
-    );
-    assert!(!stderr.contains("hunter2secret"), "{stderr}");
+            2,
+            "unknown session store",
+        ),
+    ] {
+        let stderr = fails(&["session", "--store", url, "list"], "", code, needle);
+        assert!(!stderr.contains("hunter2secret"), "{stderr}");
+    }
     // a real server: the password (ignored under trust authentication) is not printed either
     if let Some(url) = session_stores::postgres_url("bad_stores_and_passwords") {
         let with_password = url.replacen(
