@@ -333,6 +333,14 @@ async fn policies_give_the_same_outcome_with_kept_counts() {
                     assert_eq!(plain, kept, "{what}");
                     assert_eq!(plain_state, kept_state, "{what}");
                     let Ok(kept) = kept else { continue };
+                    // the report's counts are the counter's from scratch
+                    let inner = counter.inner.as_ref();
+                    assert_eq!(kept.report.tokens_before, inner.count(&messages), "{what}");
+                    assert_eq!(
+                        kept.report.tokens_after,
+                        inner.count(&kept.messages),
+                        "{what}"
+                    );
                     // Only messages a policy writes are counted: a placeholder per tool result
                     // that may be cleared, its call without arguments (`clear_inputs`), cuts,
                     // in each stage they reach.

@@ -62,6 +62,9 @@ pub(crate) struct View<'a> {
     last_user: usize,
     /// The input's counts, when they are for its messages and counter.
     counts: Option<&'a MessageCounts>,
+    /// Whether the counter derives whole counts from them
+    /// ([`crate::template::PromptCounter::count_with_own`]).
+    derives: bool,
 }
 
 impl<'a> View<'a> {
@@ -74,11 +77,15 @@ impl<'a> View<'a> {
         let counts = input
             .counts
             .filter(|counts| counts.is_for(input.messages, input.counter));
+        // a counter that cannot derive a whole count (it answers `None` even for no
+        // messages) counts selections itself: no need to gather their own counts first
+        let derives = counts.is_some() && input.counter.count_with_own(&[], &[]).is_some();
         View {
             input: *input,
             usable,
             last_user,
             counts,
+            derives,
         }
     }
 
@@ -96,7 +103,9 @@ impl<'a> View<'a> {
     /// ([`crate::template::PromptCounter::count_with_own`]), without building its messages;
     /// `None` without counts or when the counter cannot.
     fn counted(&self, selection: &Selection) -> Option<usize> {
-        self.counts?;
+        if !self.derives {
+            return None;
+        }
         let leading = self.input.conversation.leading();
         let at = selection.kept.partition_point(|&index| index < leading);
         // (message, history index, tokens of an edit standing in for it)
@@ -447,7 +456,7 @@ impl<'a> View<'a> {
         let (capped, tokens_capped) = edited(EditKind::Capped);
         let report = Report {
             policy: policy.to_string(),
-            tokens_before: match self.counts {
+            tokens_before: match self.counts.filter(|_| self.derives) {
                 Some(counts) => counts.total(self.input.messages, self.input.counter),
                 None => self.input.counter.count(self.input.messages),
             },

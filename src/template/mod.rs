@@ -94,7 +94,9 @@ pub trait PromptCounter: Send + Sync + fmt::Debug {
     /// (0 if none). Policies use it with counts kept between calls
     /// ([`crate::policy::MessageCounts`]), so that a long history is not counted again.
     ///
-    /// `None` (the default) when the counter cannot; a `Some` equals `count` exactly. The
+    /// `None` (the default) when the counter cannot; a `Some` equals `count` exactly. Policies
+    /// ask once with no messages whether a counter derives at all, so a counter that does
+    /// answers `Some` for an empty list. The
     /// OpenAI and DeepSeek-V3 counters answer (DeepSeek-V3 except when a reply's text would
     /// join the system prompt's, or a reply after a tool result holds `</think>`).
     fn count_with_own(&self, messages: &[&Message], own: &[usize]) -> Option<usize> {
