@@ -173,6 +173,11 @@ fn counts_of_another_counter_are_not_used() {
     );
     counts.update(&messages, qwen.as_ref());
     assert_counts_exact(&counts, &messages, qwen.as_ref());
+    // Stale counts (a message edited in place, no update) are not read either.
+    let mut edited = messages.clone();
+    edited[3] = edited[3].with_content("[cleared]");
+    assert!(!counts.is_for(&edited, qwen.as_ref()));
+    assert_eq!(counts.total(&edited, qwen.as_ref()), qwen.count(&edited));
 }
 
 /// Deterministic pseudo-random numbers (an LCG).

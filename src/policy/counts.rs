@@ -199,46 +199,45 @@ impl MessageCounts {
         self.entries.get(index).map(|entry| entry.tokens)
     }
 
-    /// Whether these counts were made for `messages` (as many of them) with `counter`.
+    /// Whether these counts are for `messages` with `counter`: as many messages, each of the
+    /// shape it was counted with and on the same side of the last round. Reads no text.
     pub fn is_for(&self, messages: &[Message], counter: &dyn PromptCounter) -> bool {
-        self.counter == address(counter) && self.entries.len() == messages.len()
-    }
-
-    /// The count of `message`, at `index` and on the `in_last_round` side, if it is known.
-    pub(crate) fn lookup(
-        &self,
-        index: usize,
-        message: &Message,
-        in_last_round: bool,
-    ) -> Option<usize> {
+        if self.counter != address(counter) || self.entries.len() != messages.len() {
+            return false;
+        }
+        let last_user = last_round_start(messages);
         self.entries
-            .get(index)
-            .filter(|entry| {
-                entry.in_last_round == in_last_round && entry.shape == Shape::of(message)
+            .iter()
+            .zip(messages)
+            .enumerate()
+            .all(|(index, (entry, message))| {
+                entry.in_last_round == (index >= last_user) && entry.shape == Shape::of(message)
             })
-            .map(|entry| entry.tokens)
     }
 
     /// The prompt tokens of `messages` as a whole request, equal to
     /// [`PromptCounter::count`]: derived from the counts through
-    /// [`PromptCounter::count_with_own`] when these counts are for `messages` and the counter
-    /// can, counted by the counter otherwise.
+    /// [`PromptCounter::count_with_own`] when these counts are for `messages`
+    /// ([`MessageCounts::is_for`]) and the counter can, counted by the counter otherwise.
     pub fn total(&self, messages: &[Message], counter: &dyn PromptCounter) -> usize {
         if self.is_for(messages, counter) {
-            let last_user = last_round_start(messages);
-            let own: Option<Vec<usize>> = messages
-                .iter()
-                .enumerate()
-                .map(|(index, message)| self.lookup(index, message, index >= last_user))
-                .collect();
-            if let Some(own) = own {
-                let refs: Vec<&Message> = messages.iter().collect();
-                if let Some(total) = counter.count_with_own(&refs, &own) {
-                    return total;
-                }
+            if let Some(total) = self.derived(messages, counter) {
+                return total;
             }
         }
         counter.count(messages)
+    }
+
+    /// [`PromptCounter::count_with_own`] of `messages` with these counts, which must be for
+    /// them ([`MessageCounts::is_for`]).
+    pub(crate) fn derived(
+        &self,
+        messages: &[Message],
+        counter: &dyn PromptCounter,
+    ) -> Option<usize> {
+        let own: Vec<usize> = self.entries.iter().map(|entry| entry.tokens).collect();
+        let refs: Vec<&Message> = messages.iter().collect();
+        counter.count_with_own(&refs, &own)
     }
 
     /// The counts of a later chain stage's `messages`: message `j` comes from history message

@@ -74,6 +74,7 @@ impl<'a> View<'a> {
             .iter()
             .rposition(|message| message.role == Role::User)
             .unwrap_or(0);
+        // (checked once here: every count is then read by index)
         let counts = input
             .counts
             .filter(|counts| counts.is_for(input.messages, input.counter));
@@ -93,8 +94,9 @@ impl<'a> View<'a> {
     pub(crate) fn tokens(&self, index: usize) -> usize {
         self.input.messages.get(index).map_or(0, |message| {
             let in_last_round = index >= self.last_user;
+            // counts checked for these messages in `View::new`
             self.counts
-                .and_then(|counts| counts.lookup(index, message, in_last_round))
+                .and_then(|counts| counts.get(index))
                 .unwrap_or_else(|| self.input.counter.message_tokens(message, in_last_round))
         })
     }
@@ -456,10 +458,11 @@ impl<'a> View<'a> {
         let (capped, tokens_capped) = edited(EditKind::Capped);
         let report = Report {
             policy: policy.to_string(),
-            tokens_before: match self.counts.filter(|_| self.derives) {
-                Some(counts) => counts.total(self.input.messages, self.input.counter),
-                None => self.input.counter.count(self.input.messages),
-            },
+            tokens_before: self
+                .counts
+                .filter(|_| self.derives)
+                .and_then(|counts| counts.derived(self.input.messages, self.input.counter))
+                .unwrap_or_else(|| self.input.counter.count(self.input.messages)),
             tokens_after,
             usable: self.usable,
             kept: selection.kept,
