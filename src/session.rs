@@ -225,7 +225,9 @@ impl Session {
     ///
     /// The budget is the usable tokens (scaled by the [`Calibration`] when counts are
     /// estimates) minus the request-level fields' tokens. The [`pin::PIN_FIELD`] marks are
-    /// stripped from the messages to send.
+    /// stripped from the messages to send. The session keeps the transcript's per-message
+    /// counts between calls ([`MessageCounts`]): only the messages new since the last call
+    /// are counted.
     pub async fn prepare(&mut self) -> Result<(Vec<Message>, Report)> {
         // Only the messages new since the last request are counted.
         self.counts

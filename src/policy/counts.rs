@@ -18,10 +18,12 @@ use crate::template::{last_round_start, PromptCounter};
 ///
 /// [`crate::session::Session`] keeps one for its transcript. Used directly, the rule is: call
 /// [`MessageCounts::update`] with the history before each policy call. It recounts the
-/// messages whose shape (role, lengths of the content, reasoning and calls, flags) changed,
-/// those that moved into or out of the last round, and everything after a change of counter
-/// (told by its address: keep one `MessageCounts` per counter); after editing a message in place without changing any of those lengths, call
-/// [`MessageCounts::forget_from`] with its index.
+/// messages whose shape (role, lengths of the content and reasoning, number of calls, flags)
+/// changed, those that moved into or out of the last round, and everything after a change of
+/// counter (told by its address: keep one `MessageCounts` per counter). After editing a
+/// message in place without changing its shape (the same length, or a call's arguments), call
+/// [`MessageCounts::forget_from`] with its index. Counts whose shapes no longer match the
+/// messages are not read at all ([`MessageCounts::is_for`]).
 ///
 /// ```
 /// use chatctx::conversation::Conversation;
@@ -81,8 +83,9 @@ pub(crate) struct Shape {
     /// Content kind (0 absent, 1 null, 2 text, 3 parts) and its length in bytes or parts.
     content: (u8, usize),
     name: Option<usize>,
-    /// Number of calls and the bytes of their ids, names and arguments.
-    calls: Option<(usize, usize)>,
+    /// Number of calls (read without following the pointer to them: this check runs on every
+    /// message of every policy call).
+    calls: Option<usize>,
     call_id: Option<usize>,
     reasoning: Option<usize>,
     prefix: Option<bool>,
@@ -102,15 +105,7 @@ impl Shape {
             role: message.role,
             content,
             name: message.name.as_ref().map(String::len),
-            calls: message.tool_calls.as_ref().map(|calls| {
-                let bytes = calls
-                    .iter()
-                    .map(|call| {
-                        call.id.len() + call.function.name.len() + call.function.arguments.len()
-                    })
-                    .sum();
-                (calls.len(), bytes)
-            }),
+            calls: message.tool_calls.as_ref().map(Vec::len),
             call_id: message.tool_call_id.as_ref().map(String::len),
             reasoning: message.reasoning_content.as_ref().map(String::len),
             prefix: message.prefix,
