@@ -49,8 +49,11 @@ use crate::template::{last_round_start, PromptCounter};
 /// counts.update(&history, &Bytes);
 /// history.push(Message::assistant("Hello."));
 /// history.push(Message::user("Bye."));
-/// counts.update(&history, &Bytes); // counts the two new messages only
-/// assert_eq!(counts.counted(), 4);
+/// // counts the two new messages, and "Hi!" again: it left the last round
+/// counts.update(&history, &Bytes);
+/// assert_eq!(counts.counted(), 5);
+/// counts.update(&history, &Bytes); // nothing new
+/// assert_eq!(counts.counted(), 5);
 /// assert_eq!(counts.total(&history, &Bytes), Bytes.count(&history));
 ///
 /// let conversation = Conversation::new(&history);
