@@ -12,8 +12,8 @@ use std::sync::Arc;
 use chatctx::conversation::Conversation;
 use chatctx::message::{Content, Message, ToolCall};
 use chatctx::policy::{
-    Chain, ContextPolicy, Input, LastRounds, Limits, PolicySpec, PolicyState, RollingSummary,
-    TokenBudget,
+    Chain, ContextPolicy, Input, LastRounds, Limits, MessageCounts, PolicySpec, PolicyState,
+    RollingSummary, TokenBudget,
 };
 use chatctx::summarizer::Extractive;
 use chatctx::{Model, PromptCounter};
@@ -156,7 +156,7 @@ fn agent_history(steps: usize) -> Vec<Message> {
 }
 
 /// How fast is a policy on a 2,000-step agent loop (one round, 4,002 messages), with the
-/// DeepSeek counter warm?
+/// DeepSeek counter warm and the per-message counts kept between calls ([`MessageCounts`])?
 fn agent_loop(c: &mut Criterion) {
     let messages = agent_history(2_000);
     let conversation = Conversation::new(&messages);
@@ -188,9 +188,15 @@ fn agent_loop(c: &mut Criterion) {
         let counters: [(&str, &dyn PromptCounter); 2] =
             [("deepseek", counter.as_ref()), ("len", &Len)];
         for (counter_name, counter) in counters {
+            // As in a session: the counts are kept between calls (on a growing loop, each call
+            // counts only its new messages).
+            let mut counts = MessageCounts::new();
+            counts.update(&messages, counter);
+            let counts = &counts;
             group.bench_function(format!("{name} ({counter_name})"), |b| {
                 b.iter(|| {
-                    let input = Input::new(&messages, &conversation, limits, counter);
+                    let input =
+                        Input::new(&messages, &conversation, limits, counter).with_counts(counts);
                     let outcome =
                         runtime.block_on(policy.apply(input, &mut PolicyState::default()));
                     black_box(outcome.unwrap().messages.len())

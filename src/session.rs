@@ -9,7 +9,7 @@ use crate::calibration::{Calibration, Drift};
 use crate::conversation::{pin, Conversation, Transcript};
 use crate::error::{Error, Result};
 use crate::message::Message;
-use crate::policy::{ContextPolicy, Input, Limits, PolicyState, Report};
+use crate::policy::{ContextPolicy, Input, Limits, MessageCounts, PolicyState, Report};
 use crate::store::{SessionState, SessionStore, Version};
 use crate::template::PromptCounter;
 use crate::template::{Estimate, RequestTools};
@@ -68,6 +68,8 @@ pub struct Session {
     calibration: Calibration,
     last_count: Option<Estimate>,
     durable: Option<Durable>,
+    /// Per-message counts of the transcript, kept between requests.
+    counts: MessageCounts,
 }
 
 /// Where a resumed session is stored, and what of it is stored.
@@ -103,6 +105,7 @@ impl Session {
             calibration: Calibration::new(),
             last_count: None,
             durable: None,
+            counts: MessageCounts::new(),
         }
     }
 
@@ -222,8 +225,13 @@ impl Session {
     ///
     /// The budget is the usable tokens (scaled by the [`Calibration`] when counts are
     /// estimates) minus the request-level fields' tokens. The [`pin::PIN_FIELD`] marks are
-    /// stripped from the messages to send.
+    /// stripped from the messages to send. The session keeps the transcript's per-message
+    /// counts between calls ([`MessageCounts`]): only the messages new since the last call
+    /// are counted.
     pub async fn prepare(&mut self) -> Result<(Vec<Message>, Report)> {
+        // Only the messages new since the last request are counted.
+        self.counts
+            .update(self.transcript.messages(), self.counter.as_ref());
         let messages = self.transcript.messages();
         let conversation = self.conversation();
         let request = self.counter.request_tokens(messages, &self.request);
@@ -231,7 +239,8 @@ impl Session {
         let scaled = self.calibration.scale(&self.model, usable);
         let limits = Limits::new(self.limits.reserved + scaled, self.limits.reserved);
         let input = Input::new(messages, &conversation, limits, self.counter.as_ref())
-            .with_request_tokens(request.tokens);
+            .with_request_tokens(request.tokens)
+            .with_counts(&self.counts);
         let mut outcome = self.policy.apply(input, &mut self.state).await?;
         pin::strip_marks(&mut outcome.messages);
         let sent = self.counter.estimate(&outcome.messages);
@@ -452,6 +461,7 @@ impl Session {
         self.pins = state.pins.iter().copied().collect();
         self.calibration = state.calibration.clone();
         self.last_count = None;
+        self.counts.clear();
         if let Some(durable) = self.durable.as_mut() {
             durable.version = version;
             durable.saved = saved;

@@ -86,15 +86,15 @@ impl ContextPolicy for Cap {
                 continue;
             };
             let edited = message.with_content(Content::Text(capped));
-            let saved = view
-                .tokens(index)
-                .saturating_sub(view.tokens_of(&edited, index));
+            let tokens = view.tokens_of(&edited, index);
+            let saved = view.tokens(index).saturating_sub(tokens);
             edits.insert(
                 index,
                 Edit {
                     message: edited,
                     kind: EditKind::Capped,
                     saved,
+                    tokens,
                 },
             );
         }

@@ -73,13 +73,32 @@ impl ContextPolicy for Chain {
                     .is_some_and(|source| source.map_or(true, |s| input.conversation.is_pinned(s)))
             };
             let conversation = Conversation::with_pins(&outcome.messages, pinned);
-            let stage_input = Input::new(
+            // The history's counts serve the stage's unchanged messages: only the edited ones
+            // (and any summary) are counted again.
+            let stage_counts = input
+                .counts
+                .filter(|counts| counts.is_for(input.messages, input.counter))
+                .map(|counts| {
+                    let report = &outcome.report;
+                    let mut edited: Vec<usize> = report
+                        .cleared
+                        .iter()
+                        .chain(&report.capped)
+                        .copied()
+                        .collect();
+                    edited.sort_unstable();
+                    counts.for_stage(&outcome.messages, &sources, &edited, input.counter)
+                });
+            let mut stage_input = Input::new(
                 &outcome.messages,
                 &conversation,
                 input.limits,
                 input.counter,
             )
             .with_request_tokens(input.request_tokens);
+            if let Some(counts) = &stage_counts {
+                stage_input = stage_input.with_counts(counts);
+            }
             let next = policy.apply(stage_input, state).await?;
             let original = |stage: &[usize]| -> Vec<usize> {
                 stage

@@ -143,6 +143,8 @@ struct Candidate {
     /// The assistant message that made the call, and the call's position in it.
     call: Option<(usize, usize)>,
     placeholder: Message,
+    /// Prompt tokens of the placeholder.
+    placeholder_tokens: usize,
     /// Tokens the placeholder saves.
     result_saved: usize,
     /// Tokens saved in all, with the call's arguments when they are cleared too.
@@ -230,7 +232,8 @@ impl ClearTools {
             }
             let tokens = view.tokens(index);
             let cleared = message.with_content(Content::Text(placeholder(tool, tokens)));
-            let result_saved = tokens.saturating_sub(view.tokens_of(&cleared, index));
+            let placeholder_tokens = view.tokens_of(&cleared, index);
+            let result_saved = tokens.saturating_sub(placeholder_tokens);
             let mut saved = result_saved;
             let call = call.map(|(at, position, _)| (at, position));
             if self.clear_inputs {
@@ -246,6 +249,7 @@ impl ClearTools {
                 index,
                 call,
                 placeholder: cleared,
+                placeholder_tokens,
                 result_saved,
                 saved,
             });
@@ -264,6 +268,7 @@ impl ClearTools {
                     message: candidate.placeholder.clone(),
                     kind: EditKind::Cleared,
                     saved: candidate.result_saved,
+                    tokens: candidate.placeholder_tokens,
                 },
             );
             if let (true, Some((at, position))) = (self.clear_inputs, candidate.call) {
@@ -274,13 +279,15 @@ impl ClearTools {
             }
         }
         for (at, message) in callers {
-            let saved = view.tokens(at).saturating_sub(view.tokens_of(&message, at));
+            let tokens = view.tokens_of(&message, at);
+            let saved = view.tokens(at).saturating_sub(tokens);
             edits.insert(
                 at,
                 Edit {
                     message,
                     kind: EditKind::Cleared,
                     saved,
+                    tokens,
                 },
             );
         }

@@ -64,6 +64,7 @@ mod cap;
 mod chain;
 mod clear_tools;
 mod compact;
+mod counts;
 mod last_rounds;
 mod pass_through;
 mod recall;
@@ -81,6 +82,7 @@ pub use cap::Cap;
 pub use chain::Chain;
 pub use clear_tools::ClearTools;
 pub use compact::Compact;
+pub use counts::MessageCounts;
 pub use last_rounds::LastRounds;
 pub use pass_through::PassThrough;
 pub use recall::Recall;
@@ -196,6 +198,9 @@ pub struct Input<'a> {
     /// Prompt tokens of the request-level fields (tools, response format; see
     /// [`PromptCounter::request_tokens`]), taken from the budget before any message.
     pub request_tokens: usize,
+    /// Counts of `messages` kept between calls ([`Input::with_counts`]); `None`: count
+    /// everything through `counter`.
+    pub counts: Option<&'a MessageCounts>,
 }
 
 impl<'a> Input<'a> {
@@ -212,7 +217,17 @@ impl<'a> Input<'a> {
             limits,
             counter,
             request_tokens: 0,
+            counts: None,
         }
+    }
+
+    /// The same input reading per-message counts from `counts` (updated for these messages
+    /// with this counter, see [`MessageCounts::update`]) instead of counting every message
+    /// again. Counts made for other messages or another counter are ignored; the outcome is
+    /// the same either way, only faster.
+    pub const fn with_counts(mut self, counts: &'a MessageCounts) -> Self {
+        self.counts = Some(counts);
+        self
     }
 
     /// The same input with `tokens` of request-level fields to take from the budget.

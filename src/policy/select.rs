@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Input, Outcome, Report};
+use super::{Input, MessageCounts, Outcome, Report};
 use crate::conversation::{Round, Step};
 use crate::error::{Error, Result};
 use crate::message::{Message, Role};
@@ -23,6 +23,8 @@ pub(crate) struct Edit {
     pub(crate) message: Message,
     pub(crate) kind: EditKind,
     pub(crate) saved: usize,
+    /// Prompt tokens of `message` at its history index ([`View::tokens_of`]).
+    pub(crate) tokens: usize,
 }
 
 /// Which history messages a policy sends, and what stands in for the others.
@@ -58,6 +60,11 @@ pub(crate) struct View<'a> {
     pub(crate) input: Input<'a>,
     pub(crate) usable: usize,
     last_user: usize,
+    /// The input's counts, when they are for its messages and counter.
+    counts: Option<&'a MessageCounts>,
+    /// Whether the counter derives whole counts from them
+    /// ([`crate::template::PromptCounter::count_with_own`]).
+    derives: bool,
 }
 
 impl<'a> View<'a> {
@@ -67,20 +74,81 @@ impl<'a> View<'a> {
             .iter()
             .rposition(|message| message.role == Role::User)
             .unwrap_or(0);
+        // (checked once here: every count is then read by index)
+        let counts = input
+            .counts
+            .filter(|counts| counts.is_for(input.messages, input.counter));
+        // a counter that cannot derive a whole count (it answers `None` even for no
+        // messages) counts selections itself: no need to gather their own counts first
+        let derives = counts.is_some() && input.counter.count_with_own(&[], &[]).is_some();
         View {
             input: *input,
             usable,
             last_user,
+            counts,
+            derives,
         }
     }
 
     /// Tokens of history message `index` inside a prompt.
     pub(crate) fn tokens(&self, index: usize) -> usize {
         self.input.messages.get(index).map_or(0, |message| {
-            self.input
-                .counter
-                .message_tokens(message, index >= self.last_user)
+            let in_last_round = index >= self.last_user;
+            // counts checked for these messages in `View::new`
+            self.counts
+                .and_then(|counts| counts.get(index))
+                .unwrap_or_else(|| self.input.counter.message_tokens(message, in_last_round))
         })
+    }
+
+    /// Prompt tokens of a selection derived from the kept counts
+    /// ([`crate::template::PromptCounter::count_with_own`]), without building its messages;
+    /// `None` without counts or when the counter cannot.
+    fn counted(&self, selection: &Selection) -> Option<usize> {
+        if !self.derives {
+            return None;
+        }
+        let leading = self.input.conversation.leading();
+        let at = selection.kept.partition_point(|&index| index < leading);
+        // (message, history index, tokens of an edit standing in for it)
+        let mut sent: Vec<(&Message, Option<usize>, Option<usize>)> =
+            Vec::with_capacity(selection.kept.len() + 1);
+        for (position, &index) in selection.kept.iter().enumerate() {
+            if position == at {
+                if let Some(summary) = &selection.summary {
+                    sent.push((summary, None, None));
+                }
+            }
+            match selection.edits.get(&index) {
+                Some(edit) => sent.push((&edit.message, Some(index), Some(edit.tokens))),
+                None => sent.push((self.input.messages.get(index)?, Some(index), None)),
+            }
+        }
+        if at == selection.kept.len() {
+            if let Some(summary) = &selection.summary {
+                sent.push((summary, None, None));
+            }
+        }
+        let messages: Vec<&Message> = sent.iter().map(|&(message, _, _)| message).collect();
+        let last_user = messages
+            .iter()
+            .rposition(|message| message.role == Role::User)
+            .unwrap_or(0);
+        let own: Vec<usize> = sent
+            .iter()
+            .enumerate()
+            .map(|(position, &(message, index, edited))| {
+                let in_last_round = position >= last_user;
+                match index {
+                    // the same side of the last round as in the history: the known count
+                    Some(index) if in_last_round == (index >= self.last_user) => {
+                        edited.unwrap_or_else(|| self.tokens(index))
+                    }
+                    _ => self.input.counter.message_tokens(message, in_last_round),
+                }
+            })
+            .collect();
+        self.input.counter.count_with_own(&messages, &own)
     }
 
     /// Tokens of `message` standing in for history message `index` inside a prompt.
@@ -156,6 +224,9 @@ impl<'a> View<'a> {
 
     /// Prompt tokens of a selection.
     pub(crate) fn count(&self, selection: &Selection) -> usize {
+        if let Some(tokens) = self.counted(selection) {
+            return tokens;
+        }
         let everything = selection.kept.len() == self.input.messages.len();
         if everything && selection.summary.is_none() && selection.edits.is_empty() {
             // the history as it is: count it without copying it
@@ -170,7 +241,7 @@ impl<'a> View<'a> {
         let mut own = 0;
         for &index in &selection.kept {
             own += match selection.edits.get(&index) {
-                Some(edit) => self.tokens_of(&edit.message, index),
+                Some(edit) => edit.tokens,
                 None => self.tokens(index),
             };
             if own > budget {
@@ -361,7 +432,9 @@ impl<'a> View<'a> {
     /// The outcome of a selection, with its report.
     pub(crate) fn finish(&self, policy: &str, selection: Selection) -> Outcome {
         let (messages, sources) = self.build(&selection);
-        let tokens_after = self.input.counter.count(&messages);
+        let tokens_after = self
+            .counted(&selection)
+            .unwrap_or_else(|| self.input.counter.count(&messages));
         let n = self.input.messages.len();
         let mut fate = vec![false; n];
         for &index in selection.kept.iter().chain(&selection.summarized) {
@@ -385,7 +458,11 @@ impl<'a> View<'a> {
         let (capped, tokens_capped) = edited(EditKind::Capped);
         let report = Report {
             policy: policy.to_string(),
-            tokens_before: self.input.counter.count(self.input.messages),
+            tokens_before: self
+                .counts
+                .filter(|_| self.derives)
+                .and_then(|counts| counts.derived(self.input.messages, self.input.counter))
+                .unwrap_or_else(|| self.input.counter.count(self.input.messages)),
             tokens_after,
             usable: self.usable,
             kept: selection.kept,

@@ -219,6 +219,67 @@ impl Frames for DeepSeek {
         }
     }
 
+    /// The render's count from the messages' own ones (`render_one`): a user message owns
+    /// the `<｜Assistant｜></think>` opener, which the render writes only when an assistant
+    /// message or the generation prompt follows; a final continuation has no
+    /// `<｜end▁of▁sentence｜>`; the system messages are joined into one text run after
+    /// `<｜begin▁of▁sentence｜>`. Every other text run lies between special tokens in both
+    /// renders, so it counts the same. `None` for the two cases where text runs differ: a
+    /// first reply whose text follows the system run directly, and a reply after a tool
+    /// result holding `</think>` (kept whole there, cut in `render_one`).
+    fn count_with_own(&self, messages: &[&Message], own: &[usize]) -> Option<usize> {
+        if own.len() != messages.len() {
+            return None;
+        }
+        let system: Vec<String> = messages
+            .iter()
+            .filter(|m| m.role.is_instruction())
+            .map(|m| m.content.text())
+            .collect();
+        let system = system.join("\n\n");
+        let rest: Vec<usize> = (0..messages.len())
+            .filter(|&i| messages.get(i).is_some_and(|m| !m.role.is_instruction()))
+            .collect();
+        let first = rest.first().and_then(|&i| messages.get(i));
+        if !system.is_empty() && first.is_some_and(|m| m.role == Role::Assistant) {
+            return None;
+        }
+        let mut total = 1 + self.memo.count(&system);
+        let last = messages.len().saturating_sub(1);
+        let mut after_tool = false;
+        for (k, &i) in rest.iter().enumerate() {
+            let (message, tokens) = (messages.get(i)?, *own.get(i)?);
+            match message.role {
+                Role::System | Role::Developer => {}
+                Role::User => {
+                    let next = rest.get(k + 1).and_then(|&j| messages.get(j));
+                    let opened = next.map_or(true, |m| m.role == Role::Assistant);
+                    total += tokens.checked_sub(2)? + if opened { 2 } else { 0 };
+                    after_tool = false;
+                }
+                Role::Assistant if message.tool_calls.is_some() => {
+                    total += tokens;
+                    after_tool = false;
+                }
+                Role::Assistant => {
+                    if after_tool && message.content.text().contains(THINK_END) {
+                        return None;
+                    }
+                    total += tokens;
+                    if i == last && message.is_continuation() {
+                        total = total.checked_sub(1)?;
+                    }
+                    after_tool = false;
+                }
+                Role::Tool | Role::Function => {
+                    total += tokens;
+                    after_tool = true;
+                }
+            }
+        }
+        Some(total)
+    }
+
     fn render_one(&self, message: &Message, _in_last_round: bool, out: &mut Pieces) {
         match message.role {
             Role::System | Role::Developer => {

@@ -322,6 +322,45 @@ impl DeepSeekV4 {
         }
     }
 
+    /// The text of a user turn of several messages (tool results, user text), as the
+    /// render writes it: results sorted by the order of `caller`'s calls, blocks joined by
+    /// `\n\n` ([`DeepSeekV4::sort_results`]).
+    fn joined_turn(turn: &[&Message], caller: Option<&Message>) -> String {
+        let mut order: HashMap<&str, usize> = HashMap::new();
+        for (i, call) in caller
+            .iter()
+            .flat_map(|m| m.tool_calls.iter().flatten())
+            .enumerate()
+        {
+            if !call.id.is_empty() {
+                order.insert(call.id.as_str(), i);
+            }
+        }
+        let is_result = |m: &Message| matches!(m.role, Role::Tool | Role::Function);
+        let mut results: Vec<&Message> = turn.iter().copied().filter(|m| is_result(m)).collect();
+        if !order.is_empty() && results.len() >= 2 {
+            results.sort_by_key(|m| {
+                order
+                    .get(m.tool_call_id.as_deref().unwrap_or_default())
+                    .copied()
+                    .unwrap_or(0)
+            });
+        }
+        let mut results = results.into_iter();
+        let blocks: Vec<String> = turn
+            .iter()
+            .map(|m| {
+                if is_result(m) {
+                    let result = results.next().unwrap_or(m);
+                    format!("<tool_result>{}</tool_result>", result.content.text())
+                } else {
+                    m.content.text()
+                }
+            })
+            .collect();
+        blocks.join("\n\n")
+    }
+
     fn reply(&self, message: &Message, keep_reasoning: bool, open: bool, out: &mut Pieces) {
         if self.thinking && keep_reasoning {
             out.text(message.reasoning_content.as_deref().unwrap_or_default())
@@ -389,6 +428,104 @@ impl Frames for DeepSeekV4 {
                 }
             }
         }
+    }
+
+    /// The render's count from the messages' own ones (`render_one`), turn by turn: a user
+    /// message's own count holds the `<｜Assistant｜>` opener the render writes after its turn;
+    /// a tool result's lacks the `<｜User｜>` and opener of its turn (3 tokens); an assistant
+    /// message's reasoning (+ `</think>`) is rendered when it comes after the last user turn
+    /// (tool results count) in thinking mode, and counted in its own count when it lies in the
+    /// last round without calls: the difference is counted; a final continuation has no
+    /// `<｜end▁of▁sentence｜>`. `None` where text runs of two messages meet: a user turn of
+    /// several messages (parallel tool results), a system message after a system message or a
+    /// user turn, an assistant message after a system message.
+    fn count_with_own(&self, messages: &[&Message], own: &[usize]) -> Option<usize> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Kind {
+            System,
+            User,
+            Assistant,
+        }
+        if own.len() != messages.len() {
+            return None;
+        }
+        // (kind, first message, end) of each turn
+        let mut turns: Vec<(Kind, usize, usize)> = Vec::with_capacity(messages.len());
+        for (index, message) in messages.iter().enumerate() {
+            let kind = match message.role {
+                Role::System | Role::Developer => Kind::System,
+                Role::User | Role::Tool | Role::Function => Kind::User,
+                Role::Assistant => Kind::Assistant,
+            };
+            match turns.last_mut() {
+                Some((Kind::User, _, end)) if kind == Kind::User => *end = index + 1,
+                _ => turns.push((kind, index, index + 1)),
+            }
+        }
+        let last_user_turn = turns.iter().rposition(|&(kind, _, _)| kind == Kind::User);
+        let last_user = messages
+            .iter()
+            .rposition(|message| message.role == Role::User)
+            .unwrap_or(0);
+        let last = messages.len().saturating_sub(1);
+        let mut total = 1;
+        // the calls of the last assistant message with calls: the order of the results
+        let mut caller: Option<&Message> = None;
+        for (t, &(kind, index, end)) in turns.iter().enumerate() {
+            let (message, tokens) = (messages.get(index)?, *own.get(index)?);
+            let previous = t
+                .checked_sub(1)
+                .and_then(|p| turns.get(p))
+                .map(|&(k, _, _)| k);
+            let next = turns.get(t + 1).map(|&(k, _, _)| k);
+            match kind {
+                Kind::System => {
+                    if matches!(previous, Some(Kind::System | Kind::User)) {
+                        return None;
+                    }
+                    total += tokens;
+                }
+                Kind::User => {
+                    if next.is_some_and(|next| next != Kind::Assistant) {
+                        return None;
+                    }
+                    if end - index > 1 {
+                        // blocks joined by "\n\n" into one text run: count the run
+                        let turn = messages.get(index..end)?;
+                        total += 3 + self.memo.count(&Self::joined_turn(turn, caller));
+                        continue;
+                    }
+                    total += tokens;
+                    if message.role != Role::User {
+                        total += 3;
+                    }
+                }
+                Kind::Assistant => {
+                    if previous == Some(Kind::System) {
+                        return None;
+                    }
+                    if message.has_tool_calls() {
+                        caller = Some(message);
+                    }
+                    total += tokens;
+                    let rendered = last_user_turn.map_or(true, |last| t > last);
+                    let owned = index >= last_user && !message.has_tool_calls();
+                    if self.thinking && rendered != owned {
+                        let reasoning = message.reasoning_content.as_deref().unwrap_or_default();
+                        let tokens = 1 + self.memo.count(reasoning);
+                        if rendered {
+                            total += tokens;
+                        } else {
+                            total = total.checked_sub(tokens)?;
+                        }
+                    }
+                    if index == last && message.is_continuation() {
+                        total = total.checked_sub(1)?;
+                    }
+                }
+            }
+        }
+        Some(total)
     }
 
     fn render_one(&self, message: &Message, in_last_round: bool, out: &mut Pieces) {

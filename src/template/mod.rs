@@ -88,6 +88,22 @@ pub trait PromptCounter: Send + Sync + fmt::Debug {
         body + self.overhead(messages)
     }
 
+    /// [`PromptCounter::count`] of `messages` derived from their own tokens, when the counter
+    /// can do it without reading their texts again: `own[i]` is
+    /// `message_tokens(messages[i], i >= j)`, `j` being the index of the last user message
+    /// (0 if none). Policies use it with counts kept between calls
+    /// ([`crate::policy::MessageCounts`]), so that a long history is not counted again.
+    ///
+    /// `None` (the default) when the counter cannot; a `Some` equals `count` exactly. Policies
+    /// ask once with no messages whether a counter derives at all, so a counter that does
+    /// answers `Some` for an empty list. The
+    /// OpenAI and DeepSeek-V3 counters answer (DeepSeek-V3 except when a reply's text would
+    /// join the system prompt's, or a reply after a tool result holds `</think>`).
+    fn count_with_own(&self, messages: &[&Message], own: &[usize]) -> Option<usize> {
+        let _ = (messages, own);
+        None
+    }
+
     /// Tokens the request-level fields (`tools`, `functions`, `response_format`) add to the
     /// prompt of `messages`: the difference between the prompt rendered with and without them.
     ///
@@ -139,6 +155,11 @@ pub(crate) trait Frames {
         let _ = request;
         self.render(messages, out);
     }
+    /// [`PromptCounter::count_with_own`] for this template (`None`: render and count).
+    fn count_with_own(&self, messages: &[&Message], own: &[usize]) -> Option<usize> {
+        let _ = (messages, own);
+        None
+    }
     /// Whether [`Frames::render_with`] follows an official template (false: documented
     /// format, rendering by the hosted API unknown).
     fn tools_exact(&self) -> bool {
@@ -182,6 +203,14 @@ macro_rules! frames_prompt_counter {
 
             fn count(&self, messages: &[$crate::message::Message]) -> usize {
                 self.estimate(messages).tokens
+            }
+
+            fn count_with_own(
+                &self,
+                messages: &[&$crate::message::Message],
+                own: &[usize],
+            ) -> Option<usize> {
+                $crate::template::Frames::count_with_own(self, messages, own)
             }
 
             fn request_tokens(

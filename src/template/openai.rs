@@ -119,6 +119,11 @@ impl PromptCounter for OpenAi {
         REPLY_PRIMING
     }
 
+    fn count_with_own(&self, messages: &[&Message], own: &[usize]) -> Option<usize> {
+        // `count` is the sum of the messages' own tokens plus the reply priming.
+        (own.len() == messages.len()).then(|| own.iter().sum::<usize>() + REPLY_PRIMING)
+    }
+
     fn is_exact(&self) -> bool {
         self.memo.is_exact()
     }
