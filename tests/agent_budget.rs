@@ -29,22 +29,6 @@ fn recording(name: &str) -> ChatRequest {
     ChatRequest::from_json(&common::read(name)).unwrap()
 }
 
-/// The histories before each recorded assistant message (each model call), as a chat tool
-/// holds them: replies recorded through a transcript (reasoning only on tool-call messages).
-fn calls(messages: &[Message]) -> Vec<Vec<Message>> {
-    let mut transcript = Transcript::new(Vec::new());
-    let mut out = Vec::new();
-    for message in messages {
-        if message.role == Role::Assistant {
-            out.push(transcript.messages().to_vec());
-            transcript.record_reply(message.clone());
-        } else {
-            transcript.push_message(message.clone());
-        }
-    }
-    out
-}
-
 #[tokio::test]
 async fn every_model_call_gets_a_valid_request_within_the_window() {
     let model = Model::resolve(MODEL).unwrap();
@@ -53,7 +37,7 @@ async fn every_model_call_gets_a_valid_request_within_the_window() {
     let mut trimmed = 0;
     for name in RECORDINGS {
         let request = recording(name);
-        for history in calls(&request.messages) {
+        for history in common::model_calls(&request.messages) {
             let conversation = Conversation::new(&history);
             let user = conversation.last_round().unwrap().start();
             let newest = conversation.last_steps().last().unwrap().start();
@@ -92,7 +76,7 @@ async fn every_model_call_gets_a_valid_request_within_the_window() {
     }
     let model_calls: usize = RECORDINGS
         .iter()
-        .map(|name| calls(&recording(name).messages).len())
+        .map(|name| common::model_calls(&recording(name).messages).len())
         .sum();
     assert_eq!(model_calls, 24);
     assert_eq!(checked, 2 * model_calls);
@@ -106,7 +90,7 @@ async fn without_editing_the_budget_policies_keep_only_the_newest_steps_or_fail(
     let request = recording("agent/oversized_result.json");
     // the model call that reads the 45,009-token result: it is in the newest step
     let counter = model.prompt_counter();
-    let history = calls(&request.messages)
+    let history = common::model_calls(&request.messages)
         .into_iter()
         .find(|history| {
             history
@@ -163,7 +147,7 @@ async fn replay_bills_every_model_call_within_the_usable_window() {
 fn the_command_line_fits_the_last_call_of_each_recording() {
     for name in RECORDINGS {
         let request = recording(name);
-        let mut history = calls(&request.messages).pop().unwrap();
+        let mut history = common::model_calls(&request.messages).pop().unwrap();
         chatctx::conversation::pin::strip_marks(&mut history);
         let body = serde_json::json!({
             "model": MODEL,

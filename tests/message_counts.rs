@@ -367,17 +367,7 @@ async fn policies_give_the_same_outcome_with_kept_counts() {
 /// The histories before each model call of a recorded agent session.
 fn recorded_calls(name: &str) -> Vec<Vec<Message>> {
     let request = ChatRequest::from_json(&common::read(name)).unwrap();
-    let mut transcript = Transcript::new(Vec::new());
-    let mut out = Vec::new();
-    for message in &request.messages {
-        if message.role == Role::Assistant {
-            out.push(transcript.messages().to_vec());
-            transcript.record_reply(message.clone());
-        } else {
-            transcript.push_message(message.clone());
-        }
-    }
-    out
+    common::model_calls(&request.messages)
 }
 
 #[tokio::test]

@@ -49,8 +49,24 @@ pub fn chitchat_requests() -> Vec<String> {
     out
 }
 
-use chatctx::message::{Content, Message};
+use chatctx::message::{Content, Message, Role};
 use chatctx::template::PromptCounter;
+
+/// The histories before each recorded assistant message (each model call), as a chat tool
+/// holds them: replies recorded through a transcript (reasoning only on tool-call messages).
+pub fn model_calls(messages: &[Message]) -> Vec<Vec<Message>> {
+    let mut transcript = chatctx::Transcript::new(Vec::new());
+    let mut out = Vec::new();
+    for message in messages {
+        if message.role == Role::Assistant {
+            out.push(transcript.messages().to_vec());
+            transcript.record_reply(message.clone());
+        } else {
+            transcript.push_message(message.clone());
+        }
+    }
+    out
+}
 
 /// The messages of a fixture request.
 pub fn fixture_messages(relative: &str) -> Vec<Message> {
