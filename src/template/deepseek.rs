@@ -167,12 +167,7 @@ impl Frames for DeepSeek {
 
     fn render_with(&self, messages: &[Message], request: &RequestTools, out: &mut Pieces) {
         out.special(BOS);
-        let system: Vec<String> = messages
-            .iter()
-            .filter(|m| m.role.is_instruction())
-            .map(|m| m.content.text())
-            .collect();
-        let system = system.join("\n\n");
+        let system = system_text(messages);
         out.text(&system);
         if !request.tools().is_empty() {
             if !system.is_empty() {
@@ -231,12 +226,7 @@ impl Frames for DeepSeek {
         if own.len() != messages.len() {
             return None;
         }
-        let system: Vec<String> = messages
-            .iter()
-            .filter(|m| m.role.is_instruction())
-            .map(|m| m.content.text())
-            .collect();
-        let system = system.join("\n\n");
+        let system = system_text(messages.iter().copied());
         let rest: Vec<usize> = (0..messages.len())
             .filter(|&i| messages.get(i).is_some_and(|m| !m.role.is_instruction()))
             .collect();
@@ -300,4 +290,15 @@ impl Frames for DeepSeek {
             }
         }
     }
+}
+
+/// The texts of the instruction (system) messages, joined by a blank line: the template puts
+/// them first, before any turn.
+fn system_text<'a>(messages: impl IntoIterator<Item = &'a Message>) -> String {
+    messages
+        .into_iter()
+        .filter(|m| m.role.is_instruction())
+        .map(|m| m.content.text())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
