@@ -27,6 +27,10 @@ pub(crate) struct Edit {
     pub(crate) tokens: usize,
 }
 
+/// A message a selection sends: the message, its history index (`None` for the summary) and
+/// the tokens of the edit it is, if any (see [`View::sent`]).
+type Sent<'a> = (&'a Message, Option<usize>, Option<usize>);
+
 /// Which history messages a policy sends, and what stands in for the others.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Selection {
@@ -108,27 +112,7 @@ impl<'a> View<'a> {
         if !self.derives {
             return None;
         }
-        let leading = self.input.conversation.leading();
-        let at = selection.kept.partition_point(|&index| index < leading);
-        // (message, history index, tokens of an edit standing in for it)
-        let mut sent: Vec<(&Message, Option<usize>, Option<usize>)> =
-            Vec::with_capacity(selection.kept.len() + 1);
-        for (position, &index) in selection.kept.iter().enumerate() {
-            if position == at {
-                if let Some(summary) = &selection.summary {
-                    sent.push((summary, None, None));
-                }
-            }
-            match selection.edits.get(&index) {
-                Some(edit) => sent.push((&edit.message, Some(index), Some(edit.tokens))),
-                None => sent.push((self.input.messages.get(index)?, Some(index), None)),
-            }
-        }
-        if at == selection.kept.len() {
-            if let Some(summary) = &selection.summary {
-                sent.push((summary, None, None));
-            }
-        }
+        let sent = self.sent(selection);
         let messages: Vec<&Message> = sent.iter().map(|&(message, _, _)| message).collect();
         let last_user = messages
             .iter()
@@ -193,33 +177,40 @@ impl<'a> View<'a> {
 
     /// The messages a selection sends, with their history indices.
     pub(crate) fn build(&self, selection: &Selection) -> (Vec<Message>, Vec<Option<usize>>) {
+        self.sent(selection)
+            .into_iter()
+            .map(|(message, index, _)| (message.clone(), index))
+            .unzip()
+    }
+
+    /// The messages a selection sends, in order: each with its history index (`None` for the
+    /// summary) and, for an edit standing in for a history message, the edit's tokens. The
+    /// summary goes after the leading instructions.
+    fn sent<'s>(&'s self, selection: &'s Selection) -> Vec<Sent<'s>> {
         let leading = self.input.conversation.leading();
         let at = selection.kept.partition_point(|&index| index < leading);
-        let mut messages = Vec::with_capacity(selection.kept.len() + 1);
-        let mut sources = Vec::with_capacity(selection.kept.len() + 1);
+        let mut sent = Vec::with_capacity(selection.kept.len() + 1);
         for (position, &index) in selection.kept.iter().enumerate() {
             if position == at {
                 if let Some(summary) = &selection.summary {
-                    messages.push(summary.clone());
-                    sources.push(None);
+                    sent.push((summary, None, None));
                 }
             }
-            let message = match selection.edits.get(&index) {
-                Some(edit) => Some(&edit.message),
-                None => self.input.messages.get(index),
-            };
-            if let Some(message) = message {
-                messages.push(message.clone());
-                sources.push(Some(index));
+            match selection.edits.get(&index) {
+                Some(edit) => sent.push((&edit.message, Some(index), Some(edit.tokens))),
+                None => {
+                    if let Some(message) = self.input.messages.get(index) {
+                        sent.push((message, Some(index), None));
+                    }
+                }
             }
         }
         if at == selection.kept.len() {
             if let Some(summary) = &selection.summary {
-                messages.push(summary.clone());
-                sources.push(None);
+                sent.push((summary, None, None));
             }
         }
-        (messages, sources)
+        sent
     }
 
     /// Prompt tokens of a selection.
