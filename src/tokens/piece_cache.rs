@@ -4,17 +4,19 @@
 //! in the vocabulary's hash table is a few cache misses into megabytes of tables. This cache
 //! holds 32,768 entries of 32 bytes (1 MB per counting thread, allocated on its first count) in
 //! sets of two that share one cache line, the entry used last first. A piece has two sets: its
-//! own, looked in first, and an alternative, looked in when the piece is not in its own. A new
-//! piece goes to whichever of the two has a free entry, else to the one whose entry used less
-//! recently was stored longer ago (entries carry the store count at which they were stored).
-//! With one set per piece, every set that three pieces of a text hash to loses all three each
-//! time the text is counted again (each evicts the one looked up next): on the English chat
-//! messages of `count_bench --messages` (16,500 distinct pieces and short texts) that was
-//! about 4,400 misses per pass, with two sets a few hundred. A hit costs a hash of three words
-//! and compares of three words (a piece is held as its bytes zero-padded into three `u64`s, so
-//! neither needs a call to `memcmp` or `memcpy`). Entries are tagged with the counter's unique
-//! id, so counters sharing a thread never see each other's counts, and an entry another
-//! counter left behind ages out like any other.
+//! own, looked in first, and an alternative, looked in when the piece is not in its own (its
+//! line is prefetched at the start of the lookup). A new piece goes to its own set, unless the
+//! entry that would make way there is in use (this counter's, found or stored within as many
+//! stores as the cache has entries) and the alternative's is idle or was used longer ago;
+//! entries carry the store count at which they were last found or stored. With one set per
+//! piece, every set that three pieces of a text hash to loses all three each time the text is
+//! counted again (each evicts the one looked up next): on the English chat messages of
+//! `count_bench --messages` (16,500 distinct pieces and short texts) 4,383 keys missed on
+//! every pass, with two sets under 1,000 (`text_counted_again_hits_in_its_own_set` replays
+//! them). A hit costs a hash of three words and compares of three words (a piece is held as
+//! its bytes zero-padded into three `u64`s, so neither needs a call to `memcmp` or `memcpy`).
+//! Entries are tagged with the counter's unique id, so counters sharing a thread never see
+//! each other's counts, and an entry another counter left behind makes way first.
 //!
 //! The size: a window of 128K tokens of Chinese documentation (`fixtures/tokens/corpus/zh.jsonl`)
 //! has about 17,000 distinct short pieces and seam sides. With 16,384 entries, counting it again
@@ -111,7 +113,7 @@ impl Key {
         // Three independent products (odd constants: the golden ratio's and two from
         // splitmix64), so that the set's address is known one multiply after the key, not
         // three: most pieces are hits, and a hit waits on this address. The alternative set
-        // takes one more multiply, needed only when the key is not in its own set.
+        // takes one more multiply, off the path of a hit in the own set.
         const K: [u64; 3] = [
             0x9e37_79b9_7f4a_7c15,
             0xbf58_476d_1ce4_e5b9,
@@ -166,7 +168,7 @@ struct Entry {
     len: u8,
     /// The count (at most [`MAX_LEN`], a count never exceeds the bytes).
     value: u8,
-    /// When the entry was stored, on the cache's clock of stores (wrapping).
+    /// When the entry was last stored or found, on the cache's clock of stores (wrapping).
     stamp: u16,
 }
 
@@ -264,8 +266,8 @@ impl PieceCache {
     }
 
     /// Remembers `value` for the piece with key `key` (not in the cache: [`PieceCache::get`]
-    /// just missed it), in its own set or its alternative: the one with a free entry, else the
-    /// one whose entry used less recently is older, which makes way.
+    /// just missed it), in its own set unless the entry making way there is in use and the
+    /// alternative's is idle or older (see the module docs).
     #[inline]
     pub(crate) fn put(&mut self, owner: u32, key: &Key, value: u32) {
         let Ok(value) = u8::try_from(value) else {
@@ -276,8 +278,8 @@ impl PieceCache {
             return;
         };
         let [a, b] = [&a.0[1], &b.0[1]];
-        // Ages on the wrapping clock: an entry 65,536 stores old looks new again, which only
-        // makes a worse choice of victim, never a wrong count.
+        // Ages on the wrapping clock: an entry unused for 65,536 clock units (4 million stores)
+        // looks new again, which only makes a worse choice of victim, never a wrong count.
         let age = |e: &Entry| self.clock.wrapping_sub(e.stamp);
         // Free, another counter's, or not used for as many stores as the cache has entries.
         let idle = |e: &Entry| e.owner != owner || age(e) >= IDLE;
