@@ -180,10 +180,8 @@ struct Set([Entry; WAYS]);
 /// The cache (boxed), from a short piece to a token count.
 pub(crate) struct PieceCache {
     sets: Box<[Set]>,
-    /// Counts stores (wrapping).
+    /// Counts stores (wrapping); [`PieceCache::clock`] dates entries from it.
     stores: u32,
-    /// `stores` in units of 2^[`CLOCK_SHIFT`], to date entries.
-    clock: u16,
 }
 
 /// Entries are dated in units of 2^`CLOCK_SHIFT` stores, so that their 16-bit dates wrap only
@@ -219,7 +217,6 @@ impl Default for PieceCache {
         PieceCache {
             sets: vec![Set::default(); SETS].into_boxed_slice(),
             stores: 0,
-            clock: 0,
         }
     }
 }
@@ -242,7 +239,7 @@ impl PieceCache {
     /// [`PieceCache::get`] in set `set` only.
     #[inline]
     fn get_in(&mut self, set: usize, owner: u32, key: &Key) -> Option<u32> {
-        let clock = self.clock;
+        let clock = self.clock();
         let Set([first, second]) = self.sets.get_mut(set)?;
         let holds = |e: &Entry| e.owner == owner && e.words == key.words && e.len == key.len;
         if holds(first) {
@@ -258,11 +255,16 @@ impl PieceCache {
         None
     }
 
+    /// The date of now: stores counted in units of 2^[`CLOCK_SHIFT`], wrapping.
+    #[inline]
+    fn clock(&self) -> u16 {
+        (self.stores >> CLOCK_SHIFT) as u16
+    }
+
     /// Forgets every piece (in place: the memory stays mapped and warm).
     pub(crate) fn clear(&mut self) {
         self.sets.fill(Set::default());
         self.stores = 0;
-        self.clock = 0;
     }
 
     /// Remembers `value` for the piece with key `key` (not in the cache: [`PieceCache::get`]
@@ -280,7 +282,8 @@ impl PieceCache {
         let [a, b] = [&a.0[1], &b.0[1]];
         // Ages on the wrapping clock: an entry unused for 65,536 clock units (4 million stores)
         // looks new again, which only makes a worse choice of victim, never a wrong count.
-        let age = |e: &Entry| self.clock.wrapping_sub(e.stamp);
+        let clock = self.clock();
+        let age = |e: &Entry| clock.wrapping_sub(e.stamp);
         // Free, another counter's, or not used for as many stores as the cache has entries.
         let idle = |e: &Entry| e.owner != owner || age(e) >= IDLE;
         let set = if idle(a) || (!idle(b) && age(a) >= age(b)) {
@@ -289,8 +292,7 @@ impl PieceCache {
             other
         };
         self.stores = self.stores.wrapping_add(1);
-        self.clock = (self.stores >> CLOCK_SHIFT) as u16;
-        let stamp = self.clock;
+        let stamp = self.clock();
         let Some(Set([first, second])) = self.sets.get_mut(set) else {
             return;
         };
