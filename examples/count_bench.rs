@@ -2,7 +2,7 @@
 //! counts agree.
 //!
 //! ```text
-//! cargo run --release --example count_bench -- [--runs N] [--cold] [--messages] [corpus files...]
+//! cargo run --release --example count_bench -- [--runs N] [--cold] [--messages] [--vocabulary NAME]... [corpus files...]
 //! ```
 //!
 //! While it measures, it prints chatctx's speed on each corpus and vocabulary as comment lines
@@ -112,12 +112,16 @@ fn main() {
     let mut cold = false;
     let mut messages = false;
     let mut files = Vec::new();
+    let mut vocabularies = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--cold" {
             cold = true;
         } else if a == "--messages" {
             messages = true;
+        } else if a == "--vocabulary" {
+            let name = args.next().unwrap_or_default();
+            vocabularies.push(name.parse::<Vocabulary>().expect("--vocabulary NAME"));
         } else if a == "--runs" {
             runs = args
                 .next()
@@ -145,16 +149,25 @@ fn main() {
         .stack_size(1 << 30)
         .spawn(move || {
             let modes: &[bool] = if messages { &[false, true] } else { &[cold] };
-            report(runs, modes, messages, &corpora)
+            if vocabularies.is_empty() {
+                vocabularies = Vocabulary::ALL.to_vec();
+            }
+            report(runs, modes, messages, &vocabularies, &corpora)
         })
         .expect("spawn");
     worker.join().expect("count_bench worker");
 }
 
-/// Measures every vocabulary on every corpus, once per mode of `modes` (`true`: fresh
+/// Measures each of `vocabularies` on every corpus, once per mode of `modes` (`true`: fresh
 /// threads, caches empty), and prints the result lines; with `tagged`, each line names its
 /// mode (`repeated` or `first`).
-fn report(runs: usize, modes: &[bool], tagged: bool, corpora: &[Corpus]) {
+fn report(
+    runs: usize,
+    modes: &[bool],
+    tagged: bool,
+    vocabularies: &[Vocabulary],
+    corpora: &[Corpus],
+) {
     let cache = match modes {
         [false] => "per-thread caches warm",
         [true] => "every pass on a fresh thread: per-thread caches empty",
@@ -164,7 +177,7 @@ fn report(runs: usize, modes: &[bool], tagged: bool, corpora: &[Corpus]) {
         "# {runs} interleaved rounds of single-threaded passes ({cache}); ratio = median over rounds of peer time / chatctx time"
     );
     let mut results = Vec::new();
-    for v in Vocabulary::ALL {
+    for &v in vocabularies {
         let ours = v.counter();
         let tiktoken = peers::tiktoken(v);
         let fast_tiktoken = peers::tiktoken_crate(v);
