@@ -23,6 +23,9 @@
 //! took 23% longer (Qwen2.5) than with 32,768, and English chat 15-25% longer from collisions;
 //! first-time counting is the same with either.
 
+use super::table::low_bytes;
+use super::table::prefetch::prefetch;
+
 /// Longest piece (in bytes) the cache holds.
 pub(crate) const MAX_LEN: usize = 24;
 /// Number of entries (a power of two).
@@ -83,10 +86,8 @@ impl Key {
         if n > 8 {
             return Key::new(piece);
         }
-        // Keeps the low `n` bytes (none when `n` is 0).
-        let mask = u64::MAX.checked_shr(8 * (8 - n as u32)).unwrap_or(0);
         Some(Key {
-            words: [head & mask, 0, 0],
+            words: [low_bytes(head, n), 0, 0],
             len: n as u8,
         })
     }
@@ -191,20 +192,6 @@ const CLOCK_SHIFT: u32 = 6;
 /// An entry not used for this many clock units (as many stores as the cache has entries) makes
 /// way in its own set rather than sending a new piece to its alternative.
 const IDLE: u16 = (ENTRIES >> CLOCK_SHIFT) as u16;
-
-/// Starts loading `set` into the CPU cache.
-#[inline(always)]
-fn prefetch(set: &Set) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it reads nothing and `set` is a valid reference.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            (set as *const Set).cast::<i8>(),
-        );
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = set;
-}
 
 impl std::fmt::Debug for PieceCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -17,6 +17,9 @@ pub(super) struct Run {
 pub(super) fn count_scan(t: &Tables, s: &mut Scratch) -> usize {
     let Scratch { ids, prios, .. } = s;
     prios.clear();
+    for w in ids.windows(2) {
+        t.merges.prefetch(w[0], w[1]);
+    }
     prios.extend(ids.windows(2).map(|w| pair(t, w[0], w[1])));
     loop {
         let mut best = NO_MERGE;

@@ -39,7 +39,7 @@ use loops::{count_buckets, count_heap, count_runs, count_scan, Links, Run};
 use super::bucket_queue::BucketQueue;
 use super::piece_cache::{Key, PieceCache};
 use super::table::char_parts;
-use super::table::{hash_bytes, Kind, Tables, EMPTY};
+use super::table::{hash_bytes, hash_word, low_bytes, short_tokens, Kind, Tables, EMPTY, NO_MERGE};
 
 /// Pieces longer than this (in parts) use the run-length or the heap merge.
 const HEAP_THRESHOLD: usize = 48;
@@ -49,9 +49,6 @@ const BUCKETS_THRESHOLD: usize = 1024;
 
 /// A long piece uses the run-length merge when it has at most one run per this many parts.
 const PARTS_PER_RUN: usize = 16;
-
-/// No merge possible (compares above every packed priority).
-const NO_MERGE: u64 = u64::MAX;
 
 /// Per-thread buffers reused across calls.
 #[derive(Debug, Default)]
@@ -107,9 +104,7 @@ struct Cut {
 /// [`NO_MERGE`].
 #[inline]
 fn pair(t: &Tables, left: u32, right: u32) -> u64 {
-    t.merges.get(left, right).map_or(NO_MERGE, |(prio, id)| {
-        (u64::from(prio) << 32) | u64::from(id)
-    })
+    t.merges.packed(left, right)
 }
 
 /// The number of tokens BPE turns `piece` into, for the counter with unique id `owner`
@@ -137,23 +132,39 @@ pub(crate) fn count_piece(
     if let Some(n) = s.cache.get(owner, &key) {
         return n as usize;
     }
-    let n = count_uncached(t, owner, hash_bytes(piece), piece, s);
+    let n = count_uncached(t, owner, piece, head, s);
     s.cache.put(owner, &key, n as u32);
     n
 }
 
-/// [`count_piece`] without the cache, for a short piece; `hash` is `hash_bytes(piece)`.
+/// [`count_piece`] without the cache, for a short piece with `head` as there.
 ///
 /// A short piece is looked up whole first: most short pieces are tokens. A long one rarely is,
 /// and the lookup is a cache miss, so a long piece is only merged, unless the vocabulary has
 /// whole tokens that merging does not rebuild (`Tables::whole_is_merged`). When merging
 /// rebuilds every token, a piece ending in a multi-byte character is looked up only if it has
 /// no seam to cut (`seams.rs`): a token has none, since the merges that rebuild it cross them.
-fn count_uncached(t: &Tables, owner: u32, hash: u64, piece: &[u8], s: &mut Scratch) -> usize {
+///
+/// A piece of at most eight bytes is hashed and looked up from `head` (as in [`count_piece`]),
+/// without reading its bytes again.
+fn count_uncached(t: &Tables, owner: u32, piece: &[u8], head: u64, s: &mut Scratch) -> usize {
+    let n = piece.len();
+    let short = n <= short_tokens::MAX_LEN;
+    let word = low_bytes(head, n);
+    let hash = if short {
+        hash_word(word, n)
+    } else {
+        hash_bytes(piece)
+    };
     if t.whole_is_merged && piece.last() >= Some(&0x80) {
         return merge(t, owner, piece, Some(hash), s);
     }
-    if t.lookup_hashed(piece, hash).is_some() {
+    let whole = if short {
+        t.lookup_short(word, n, hash)
+    } else {
+        t.lookup_hashed(piece, hash)
+    };
+    if whole.is_some() {
         return 1;
     }
     merge(t, owner, piece, None, s)
@@ -350,6 +361,16 @@ mod tests {
     use super::*;
     use crate::tokens::Vocabulary;
 
+    /// The head word of `piece` as the pre-tokenizer hands it: its first eight bytes,
+    /// zero-padded.
+    fn head_of(piece: &[u8]) -> u64 {
+        let mut w = [0u8; 8];
+        for (slot, &b) in w.iter_mut().zip(piece) {
+            *slot = b;
+        }
+        u64::from_le_bytes(w)
+    }
+
     /// Starting from whole characters (`char_parts.rs`) must never change a count: random
     /// pieces mixing Chinese, Japanese, Korean, Cyrillic, accented Latin, ASCII and emoji,
     /// counted with and without the character table.
@@ -379,10 +400,10 @@ mod tests {
             without.chars = char_parts::CharParts::default();
             let (mut s1, mut s2) = (Scratch::default(), Scratch::default());
             for p in &pieces {
-                let h = hash_bytes(p);
+                let h = head_of(p);
                 assert_eq!(
-                    count_uncached(&with, 1, h, p, &mut s1),
-                    count_uncached(&without, 2, h, p, &mut s2),
+                    count_uncached(&with, 1, p, h, &mut s1),
+                    count_uncached(&without, 2, p, h, &mut s2),
                     "{v}: {:?}",
                     String::from_utf8_lossy(p)
                 );
@@ -438,11 +459,34 @@ mod tests {
             let p = text.as_bytes();
             let mut without = t.clone();
             without.chars = char_parts::CharParts::default();
+            let head = head_of(p);
             assert_eq!(
-                count_uncached(&t, 1, hash_bytes(p), p, &mut s),
-                count_uncached(&without, 2, hash_bytes(p), p, &mut s),
+                count_uncached(&t, 1, p, head, &mut s),
+                count_uncached(&without, 2, p, head, &mut s),
                 "{text}"
             );
+        }
+    }
+
+    /// The direct table of pairs of low ids gives what the hashed merge table gives, for
+    /// every such pair of every vocabulary, and holds the single-byte merges.
+    #[test]
+    fn low_pairs_agree_with_the_merge_table() {
+        for v in Vocabulary::compiled() {
+            let t = v.build().tables;
+            let mut merging = 0;
+            for left in 0..256 {
+                for right in 0..256 {
+                    let hashed = t.merges.get(left, right);
+                    let direct = t.merges.packed(left, right);
+                    let expected =
+                        hashed.map_or(NO_MERGE, |(p, id)| (u64::from(p) << 32) | u64::from(id));
+                    assert_eq!(direct, expected, "{v}: {left} {right}");
+                    merging += usize::from(hashed.is_some());
+                }
+            }
+            assert_eq!(t.merges.low_pair_count(), merging, "{v}");
+            assert!(merging > 1_000, "{v}: {merging} merges of low ids");
         }
     }
 

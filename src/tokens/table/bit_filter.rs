@@ -3,6 +3,8 @@
 //! tokens, and the filter (eight bits per key, a few hundred KB) stays in the CPU's L2 cache
 //! where the table does not.
 
+use super::prefetch::prefetch;
+
 /// The filter; keys are 64-bit hashes whose high bits are well mixed.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BitFilter {
@@ -54,6 +56,15 @@ impl BitFilter {
             .map(|h| u64::from(h[0]) | (u64::from(h[1]) << 32))
             .collect();
         (halves.len() % 2 == 0).then_some(BitFilter { words })
+    }
+
+    /// Starts loading the word [`BitFilter::may_contain`] reads for `hash`.
+    #[inline]
+    pub(crate) fn prefetch(&self, hash: u64) {
+        let b = bit(hash, self.words.len() * 64);
+        if let Some(w) = self.words.get(b / 64) {
+            prefetch(w);
+        }
     }
 
     /// Whether `hash` may have been inserted (always true for an empty, unbuilt filter).

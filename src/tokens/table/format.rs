@@ -9,7 +9,7 @@
 
 use super::bit_filter::BitFilter;
 use super::char_parts::CharParts;
-use super::merges::Merges;
+use super::merges::{LowPairs, Merges};
 use super::pack::{self, Unpacker};
 use super::seams::Seams;
 use super::short_tokens::ShortTokens;
@@ -169,7 +169,7 @@ impl Head {
             offsets: r.words()?,
             ids: r.words()?,
             slots: r.words()?,
-            short: ShortTokens::from_table(r.slot_table()?)?,
+            short: ShortTokens::from_table(r.slot_table(|_| {})?)?,
             filter: BitFilter::from_u32s(&r.words()?).ok_or("inconsistent token filter")?,
             blob: r.bytes()?,
         })
@@ -187,8 +187,11 @@ struct Tail {
 impl Tail {
     fn read(words: &mut impl Words) -> Result<Tail, String> {
         let mut r = Reader { words };
+        let mut low_pairs = LowPairs::default();
+        let slots = r.slot_table(|slot| low_pairs.note(slot))?;
         let merges = Merges::from_arrays(
-            r.slot_table()?,
+            slots,
+            low_pairs,
             [r.words()?, r.words()?, r.words()?, r.words()?],
         )?;
         let chars = CharParts::from_arrays(r.words()?, &r.words()?, &r.words()?, &r.words()?)?;
@@ -279,10 +282,15 @@ impl<W: Words> Reader<'_, W> {
         Ok(out)
     }
 
-    /// The next array as a slot table (`slot_table.rs`), decoded straight into its buckets.
-    fn slot_table(&mut self) -> Result<SlotTable, String> {
+    /// The next array as a slot table (`slot_table.rs`), decoded straight into its buckets;
+    /// `note` sees each slot as it is read.
+    fn slot_table(&mut self, mut note: impl FnMut(&[u32])) -> Result<SlotTable, String> {
         let n = self.len()?;
-        SlotTable::read(n, |bucket| self.words.fill(bucket))
+        SlotTable::read(n, |bucket| {
+            self.words.fill(bucket)?;
+            bucket.chunks_exact(4).for_each(&mut note);
+            Ok(())
+        })
     }
 
     fn bytes(&mut self) -> Result<Vec<u8>, String> {

@@ -7,6 +7,25 @@ pub(crate) const EMPTY: u32 = u32::MAX;
 /// Multiplier of the FxHash family (rustc's hasher), used for both hash tables.
 const K: u64 = 0xf135_7aea_2e62_a9c5;
 
+/// The low `n` bytes of `word` (none when `n` is 0, all eight when `n >= 8`): a piece of up to
+/// eight bytes as a zero-padded little-endian word, from a word of its first eight bytes and
+/// whatever follows them.
+#[inline]
+pub(crate) fn low_bytes(word: u64, n: usize) -> u64 {
+    word & u64::MAX.checked_shr(8 * (8 - n.min(8) as u32)).unwrap_or(0)
+}
+
+/// [`hash_bytes`] of a string of `n <= 8` bytes given as the zero-padded word `word`
+/// ([`low_bytes`]), without reading the bytes again.
+#[inline]
+pub(crate) fn hash_word(word: u64, n: usize) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    let h = ((n as u64).rotate_left(5) ^ word).wrapping_mul(K);
+    h ^ (h >> 29)
+}
+
 /// Hash of a byte string.
 #[inline]
 pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
@@ -32,4 +51,27 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
 pub(crate) fn hash_pair(left: u32, right: u32) -> u64 {
     let h = ((u64::from(left) << 32) | u64::from(right)).wrapping_mul(K);
     h ^ (h >> 29)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A short string hashed from its word is hashed as from its bytes, whatever follows it in
+    /// the word it was read from.
+    #[test]
+    fn word_hash_is_byte_hash() {
+        let text = b"hello, world and more";
+        for start in 0..8 {
+            let head = u64::from_le_bytes(text[start..start + 8].try_into().unwrap_or([0; 8]));
+            for n in 0..=8 {
+                let bytes = &text[start..start + n];
+                assert_eq!(
+                    hash_word(low_bytes(head, n), n),
+                    hash_bytes(bytes),
+                    "{bytes:?}"
+                );
+            }
+        }
+    }
 }

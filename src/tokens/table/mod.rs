@@ -28,12 +28,14 @@ mod format;
 mod hash;
 mod merges;
 pub(crate) mod pack;
+pub(crate) mod prefetch;
 pub(crate) mod seams;
-mod short_tokens;
+pub(crate) mod short_tokens;
 mod slot_table;
 mod tables;
 pub(crate) mod vocab_file;
 mod words;
 
-pub(crate) use hash::{hash_bytes, EMPTY};
+pub(crate) use hash::{hash_bytes, hash_word, low_bytes, EMPTY};
+pub(crate) use merges::NO_MERGE;
 pub(crate) use tables::{Kind, Tables};

@@ -45,7 +45,14 @@ impl ShortTokens {
     #[inline]
     pub(crate) fn get(&self, bytes: &[u8], hash: u64) -> Option<u32> {
         let [lo, hi] = halves(bytes);
-        let len = bytes.len() as u32;
+        self.get_word(bytes.len(), u64::from(lo) | (u64::from(hi) << 32), hash)
+    }
+
+    /// [`ShortTokens::get`] of the `len` bytes (at most eight) held zero-padded in `word`.
+    #[inline]
+    pub(crate) fn get_word(&self, len: usize, word: u64, hash: u64) -> Option<u32> {
+        let (lo, hi) = (word as u32, (word >> 32) as u32);
+        let len = len as u32;
         self.slots
             .find(hash, |s| s[0] == len && s[1] == lo && s[2] == hi)
             .map(|s| s[3])

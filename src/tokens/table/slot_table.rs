@@ -6,6 +6,7 @@
 //! first word is [`EMPTY`] is free, and every table has one, so every probe ends.
 
 use super::hash::EMPTY;
+use super::prefetch::prefetch;
 
 /// One slot: four words, the first never [`EMPTY`] in a used slot.
 pub(crate) type Slot = [u32; 4];
@@ -60,6 +61,14 @@ impl SlotTable {
                 return;
             }
             i = if i + 1 == total { 0 } else { i + 1 };
+        }
+    }
+
+    /// Starts loading the bucket a lookup of `hash` reads first.
+    #[inline]
+    pub(crate) fn prefetch(&self, hash: u64) {
+        if let Some(b) = self.buckets.get(bucket_of(hash, self.buckets.len())) {
+            prefetch(b);
         }
     }
 

@@ -95,6 +95,17 @@ impl Tables {
         }
     }
 
+    /// [`Tables::lookup_hashed`] of a piece of `len <= 8` bytes held zero-padded in `word`
+    /// ([`low_bytes`](super::hash::low_bytes)), with `hash == hash_word(word, len)`: the
+    /// bytes are not read again.
+    #[inline]
+    pub(crate) fn lookup_short(&self, word: u64, len: usize, hash: u64) -> Option<u32> {
+        if !self.filter.may_contain(hash) {
+            return None;
+        }
+        self.short.get_word(len, word, hash)
+    }
+
     /// The bytes of the token at `index` (in `ids` order).
     pub(super) fn token_bytes(&self, index: usize) -> &[u8] {
         let start = self.offsets.get(index).copied().unwrap_or(0) as usize;
