@@ -119,8 +119,16 @@ pub(crate) fn count_piece(
     head: u64,
     s: &mut Scratch,
 ) -> usize {
-    if piece.len() <= 1 && t.kind == Kind::Ranks {
-        return piece.len();
+    if let [] | [_] = piece {
+        // One byte is one token, or none for a merge-based vocabulary that lacks it.
+        return match (piece.first(), t.kind) {
+            (Some(&b), Kind::Merges) => t
+                .merges
+                .byte_ids
+                .get(usize::from(b))
+                .map_or(0, |&id| usize::from(id != EMPTY)),
+            _ => piece.len(),
+        };
     }
     let Some(key) = Key::with_head(piece, head) else {
         // Long pieces are not cached, and rarely whole tokens (see `count_uncached`).

@@ -40,7 +40,15 @@ pub(super) fn segment_end(t: &Table, b: &[u8], p: usize) -> usize {
     } else if is_cjk(c0) {
         t.run(b, p, is_cjk)
     } else {
-        t.run(b, p, |c| !c.is(N) && !is_cjk(c))
+        // ASCII other than digits continues the run: skipped a byte at a time, undecoded.
+        let ascii_end = b
+            .get(p..)
+            .and_then(|rest| {
+                rest.iter()
+                    .position(|x| !x.is_ascii() || x.is_ascii_digit())
+            })
+            .map_or(b.len(), |n| p + n);
+        t.run(b, ascii_end, |c| !c.is(N) && !is_cjk(c))
     }
 }
 
