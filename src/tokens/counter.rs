@@ -9,6 +9,7 @@ use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 use super::bpe::{self, Scratch};
 use super::piece_cache::{self, Key};
 use super::pretokenize::PreTokenizer;
+use super::table::two_bytes::TwoBytes;
 use super::table::Tables;
 use super::token_counter::{prefix_boundary, TokenCounter};
 
@@ -106,6 +107,8 @@ impl BpeCounter {
         if id == 0 {
             id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         }
+        let mut tables = tables;
+        tables.two_bytes = TwoBytes::build(&tables);
         BpeCounter {
             id,
             name,

@@ -130,6 +130,11 @@ pub(crate) fn count_piece(
             _ => piece.len(),
         };
     }
+    if let [first, second] = *piece {
+        if let Some(n) = t.two_bytes.get(first, second) {
+            return n;
+        }
+    }
     let Some(key) = Key::with_head(piece, head) else {
         // Long pieces are not cached, and rarely whole tokens (see `count_uncached`).
         if !t.whole_is_merged && t.lookup(piece).is_some() {
@@ -473,6 +478,35 @@ mod tests {
                 count_uncached(&without, 2, p, head, &mut s),
                 "{text}"
             );
+        }
+    }
+
+    /// The two-byte table gives what BPE gives for every two-byte piece text can hold (two
+    /// ASCII characters or one of two bytes), in every vocabulary, and is built for each whose
+    /// bytes have ids below 256 (all but DeepSeek-V3).
+    #[test]
+    fn two_byte_pieces_count_as_bpe_does() {
+        for v in Vocabulary::compiled() {
+            let t = v.bpe().tables.clone();
+            let mut s = Scratch::default();
+            let mut answered = 0;
+            for first in 0..=255u8 {
+                for second in 0..=255u8 {
+                    let piece = [first, second];
+                    if std::str::from_utf8(&piece).is_err() {
+                        continue;
+                    }
+                    let general = count_uncached(&t, 1, &piece, head_of(&piece), &mut s);
+                    if let Some(n) = t.two_bytes.get(first, second) {
+                        assert_eq!(n, general, "{v}: {piece:?}");
+                        answered += 1;
+                    }
+                }
+            }
+            let low_bytes = t.merges.byte_ids.iter().all(|&id| id < 256);
+            let expected = if low_bytes { 128 * 128 + 30 * 64 } else { 0 };
+            assert_eq!(answered, expected, "{v}");
+            assert_eq!(low_bytes, v != Vocabulary::DeepseekV3, "{v}");
         }
     }
 

@@ -11,6 +11,7 @@ use super::merges::{canonical_merges, Merge, Merges};
 use super::seams::Seams;
 use super::short_tokens::{self, ShortTokens};
 use super::tables::{Kind, Tables};
+use super::two_bytes::TwoBytes;
 
 fn table_len(n: usize) -> usize {
     // Load factor at most 1/2.
@@ -148,6 +149,7 @@ impl Tables {
             chars: CharParts::default(),
             seams: Seams::default(),
             specials: Vec::new(),
+            two_bytes: TwoBytes::default(),
         };
         t.offsets.push(0);
         let mask = t.slots.len() - 1;

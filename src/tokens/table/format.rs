@@ -15,6 +15,7 @@ use super::seams::Seams;
 use super::short_tokens::ShortTokens;
 use super::slot_table::SlotTable;
 use super::tables::{Kind, Tables};
+use super::two_bytes::TwoBytes;
 use super::words::Words;
 
 /// The first bytes of every serialized table.
@@ -134,6 +135,7 @@ impl Tables {
             chars,
             seams,
             specials,
+            two_bytes: TwoBytes::default(),
         })
     }
 }

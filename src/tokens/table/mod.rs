@@ -33,6 +33,7 @@ pub(crate) mod seams;
 pub(crate) mod short_tokens;
 mod slot_table;
 mod tables;
+pub(crate) mod two_bytes;
 pub(crate) mod vocab_file;
 mod words;
 

@@ -58,6 +58,14 @@ impl ShortTokens {
             .map(|s| s[3])
     }
 
+    /// The tokens of exactly two bytes.
+    pub(crate) fn two_byte_tokens(&self) -> impl Iterator<Item = [u8; 2]> + '_ {
+        self.slots
+            .used()
+            .filter(|s| s[0] == 2)
+            .map(|s| [s[1] as u8, (s[1] >> 8) as u8])
+    }
+
     /// The serialized form.
     pub(crate) fn to_u32s(&self) -> Vec<u32> {
         self.slots.to_u32s()

@@ -90,6 +90,14 @@ impl SlotTable {
         }
     }
 
+    /// Every used slot.
+    pub(crate) fn used(&self) -> impl Iterator<Item = &Slot> {
+        self.buckets
+            .iter()
+            .flat_map(|b| &b.0)
+            .filter(|s| s[0] != EMPTY)
+    }
+
     /// The serialized form.
     pub(crate) fn to_u32s(&self) -> Vec<u32> {
         self.buckets.iter().flat_map(|b| b.0).flatten().collect()

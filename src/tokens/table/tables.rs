@@ -21,6 +21,7 @@ use super::hash::{hash_bytes, EMPTY};
 use super::merges::Merges;
 use super::seams::Seams;
 use super::short_tokens::{self, ShortTokens};
+use super::two_bytes::TwoBytes;
 
 /// How adjacent parts merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,8 @@ pub(crate) struct Tables {
     pub(crate) seams: Seams,
     /// Special (added) tokens: `(id, text)`.
     pub(crate) specials: Vec<(u32, String)>,
+    /// The count of every two-byte piece (`two_bytes.rs`), built when a counter is made.
+    pub(crate) two_bytes: TwoBytes,
 }
 
 impl Tables {
