@@ -9,7 +9,6 @@ use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 use super::bpe::{self, Scratch};
 use super::piece_cache::{self, Key};
 use super::pretokenize::PreTokenizer;
-use super::table::two_bytes::TwoBytes;
 use super::table::Tables;
 use super::token_counter::{prefix_boundary, TokenCounter};
 
@@ -108,7 +107,7 @@ impl BpeCounter {
             id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         }
         let mut tables = tables;
-        tables.two_bytes = TwoBytes::build(&tables);
+        tables.build_two_bytes();
         BpeCounter {
             id,
             name,

@@ -109,6 +109,16 @@ impl Tables {
         self.short.get_word(len, word, hash)
     }
 
+    /// Builds the count of every two-byte piece (`two_bytes.rs`).
+    pub(crate) fn build_two_bytes(&mut self) {
+        self.two_bytes = TwoBytes::build(
+            self.kind == Kind::Ranks,
+            self.whole_is_merged,
+            &self.short,
+            &self.merges,
+        );
+    }
+
     /// The bytes of the token at `index` (in `ids` order).
     pub(super) fn token_bytes(&self, index: usize) -> &[u8] {
         let start = self.offsets.get(index).copied().unwrap_or(0) as usize;

@@ -8,8 +8,8 @@
 //! pieces of every vocabulary (`bpe` tests).
 
 use super::hash::EMPTY;
-use super::merges::NO_MERGE;
-use super::tables::{Kind, Tables};
+use super::merges::{Merges, NO_MERGE};
+use super::short_tokens::ShortTokens;
 
 /// Marks a piece the table does not answer for.
 const UNKNOWN: u8 = u8::MAX;
@@ -21,30 +21,37 @@ pub(crate) struct TwoBytes {
 }
 
 impl TwoBytes {
-    /// The table for `t`, or an empty one when a byte's id is not below 256, whose merges are
-    /// not in the direct table of `merges.rs`.
-    pub(crate) fn build(t: &Tables) -> TwoBytes {
-        let byte_ids = &t.merges.byte_ids;
+    /// The table for a vocabulary with tokens `short` and `merges`, rank-based (`ranks`) or
+    /// merge-based, where merging rebuilds every whole token or not (`whole_is_merged`, see
+    /// `Tables`); an empty one when a byte's id is not below 256, whose merges are not in the
+    /// direct table of `merges.rs`.
+    pub(crate) fn build(
+        ranks: bool,
+        whole_is_merged: bool,
+        short: &ShortTokens,
+        merges: &Merges,
+    ) -> TwoBytes {
+        let byte_ids = &merges.byte_ids;
         if byte_ids.len() != 256 || byte_ids.iter().any(|&id| id != EMPTY && id >= 256) {
             return TwoBytes::default();
         }
         let mut tokens = vec![false; 1 << 16];
-        for [first, second] in t.short.two_byte_tokens() {
+        for [first, second] in short.two_byte_tokens() {
             tokens[usize::from(first) << 8 | usize::from(second)] = true;
         }
         let mut counts = vec![UNKNOWN; 1 << 16];
         for (i, count) in counts.iter_mut().enumerate() {
             let (left, right) = (byte_ids[i >> 8], byte_ids[i & 0xFF]);
-            *count = match t.kind {
-                Kind::Ranks => 2 - u8::from(tokens[i]),
-                Kind::Merges if tokens[i] && !t.whole_is_merged => 1,
-                Kind::Merges => {
-                    let present = u8::from(left != EMPTY) + u8::from(right != EMPTY);
-                    if present == 2 && t.merges.packed(left, right) != NO_MERGE {
-                        1
-                    } else {
-                        present
-                    }
+            *count = if ranks {
+                2 - u8::from(tokens[i])
+            } else if tokens[i] && !whole_is_merged {
+                1
+            } else {
+                let present = u8::from(left != EMPTY) + u8::from(right != EMPTY);
+                if present == 2 && merges.packed(left, right) != NO_MERGE {
+                    1
+                } else {
+                    present
                 }
             };
         }
