@@ -202,6 +202,25 @@ fn tricky_cases() {
     }
 }
 
+/// ASCII words of every shape the eight-byte fast paths meet: a prefix or none, 0 to 11
+/// capitals then 0 to 11 small letters (so the word ends before, at and past eight bytes),
+/// then each kind of byte that may end or extend it, at the end of the text and before more.
+#[test]
+fn ascii_words_of_every_shape() {
+    let stops = ["", " ", "'s", "'", "1", "é", "A", ".", "\n", "中"];
+    for prefix in ["", " ", "\"", "-"] {
+        for capitals in 0..12 {
+            for small in 0..12 {
+                let word = "QWERTYUIOPAS"[..capitals].to_string() + &"qwertyuiopas"[..small];
+                for stop in stops {
+                    check_all(&format!("{prefix}{word}{stop}"));
+                    check_all(&format!("{prefix}{word}{stop} tail"));
+                }
+            }
+        }
+    }
+}
+
 /// Every pair of pool characters, in both orders.
 #[test]
 fn all_pairs() {

@@ -78,6 +78,29 @@ impl Range {
     }
 }
 
+/// `[A-Z]*[a-z]*` from `s` in `b`: where the capitals end, and where the small letters after
+/// them end. Both come from one eight-byte load when the small letters end within it (most
+/// words): two runs one after the other would wait on two loads.
+#[inline(always)]
+pub(super) fn capitals_then_small(b: &[u8], s: usize) -> (usize, usize) {
+    if let Some(w) = b.get(s..s + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        let w = u64::from_le_bytes(w);
+        // The bit index of the first byte that is not a capital, rounded down to its byte.
+        let u = CAPITALS.outside(w).trailing_zeros() & !7;
+        // The bytes from there on that are not small letters (none when all eight are
+        // capitals: the shift is out of range).
+        let after = SMALL.outside(w).checked_shr(u).unwrap_or(0) << u;
+        if after != 0 {
+            return (
+                s + u as usize / 8,
+                s + (after.trailing_zeros() / 8) as usize,
+            );
+        }
+    }
+    let u = CAPITALS.run_end(b, s);
+    (u, SMALL.run_end(b, u))
+}
+
 /// The end of the piece starting at `p` when it is an ASCII word with at most one ASCII
 /// prefix byte, followed by ASCII or by the end of the text: the letter alternative
 /// `[^\r\n\p{L}\p{N}]?\p{L}+` of cl100k and Qwen (and Qwen3.5's `[\p{L}\p{M}]+`), which no

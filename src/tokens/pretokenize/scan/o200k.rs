@@ -27,7 +27,7 @@
 //!   With no `B` in the run, the alternative fails ("HELLO" is left to the second one).
 //! * `C?` is greedy and last, so it is taken whenever a contraction follows.
 
-use super::ascii::{CAPITALS, SMALL};
+use super::ascii::capitals_then_small;
 use super::class::{Ch, Table, LOWER, N, NL, UPPER};
 
 /// `U* W+` starting at `s`: the end of the match, if any.
@@ -35,16 +35,13 @@ use super::class::{Ch, Table, LOWER, N, NL, UPPER};
 fn upper_then_lower(t: &Table, b: &[u8], s: usize) -> Option<usize> {
     // ASCII fast path: `[A-Z]*[a-z]+`, handing over at the first non-ASCII byte. ASCII
     // capitals are not in `W`, so an all-ASCII `U` run has no `B` to end on.
-    let u = CAPITALS.run_end(b, s);
+    let (u, e) = capitals_then_small(b, s);
     match b.get(u) {
         Some(x) if !x.is_ascii() => upper_then_lower_general(t, b, s),
-        Some(x) if x.is_ascii_lowercase() => {
-            let e = SMALL.run_end(b, u + 1);
-            Some(match b.get(e) {
-                Some(x) if !x.is_ascii() => t.run_of(b, e, LOWER),
-                _ => e,
-            })
-        }
+        Some(x) if x.is_ascii_lowercase() => Some(match b.get(e) {
+            Some(x) if !x.is_ascii() => t.run_of(b, e, LOWER),
+            _ => e,
+        }),
         _ => None,
     }
 }
@@ -109,7 +106,7 @@ fn ascii_word_end(b: &[u8], p: usize) -> Option<usize> {
     } else {
         return None;
     };
-    let e = SMALL.run_end(b, CAPITALS.run_end(b, s));
+    let e = capitals_then_small(b, s).1;
     match b.get(e) {
         _ if e == s => None,
         None => Some(e),
