@@ -93,11 +93,12 @@ fn letters(t: &Table, b: &[u8], p: usize, c0: Ch) -> Option<usize> {
 }
 
 /// The common case without decoding: an ASCII word `[A-Z]*[a-z]*` (at least one letter), with
-/// an optional ASCII prefix (`[^\r\n\p{L}\p{N}]`), followed by an ASCII byte other than an
-/// apostrophe (so no contraction and no letter can extend it). For such a word both letter
-/// alternatives end after the lower-case run. `None` sends anything else to the general scan.
+/// an optional ASCII prefix (`[^\r\n\p{L}\p{N}]`), followed by an ASCII byte (so no letter
+/// can extend it) or the end. For such a word both letter alternatives end after the
+/// lower-case run, and then take the contraction that follows it, if any ("I'm", "DON'T":
+/// the contraction `C?` is greedy and last). `None` sends anything else to the general scan.
 #[inline(always)]
-fn ascii_word_end(b: &[u8], p: usize) -> Option<usize> {
+fn ascii_word_end(t: &Table, b: &[u8], p: usize) -> Option<usize> {
     let &x = b.get(p)?;
     let s = if x.is_ascii_alphabetic() {
         p
@@ -110,7 +111,8 @@ fn ascii_word_end(b: &[u8], p: usize) -> Option<usize> {
     match b.get(e) {
         _ if e == s => None,
         None => Some(e),
-        Some(&y) if y.is_ascii() && y != b'\'' => Some(e),
+        Some(b'\'') => Some(e + t.contraction(b, e)),
+        Some(&y) if y.is_ascii() => Some(e),
         Some(_) => None,
     }
 }
@@ -119,7 +121,7 @@ fn ascii_word_end(b: &[u8], p: usize) -> Option<usize> {
 /// else out of line.
 #[inline(always)]
 pub(super) fn piece_end(t: &Table, b: &[u8], p: usize) -> usize {
-    match ascii_word_end(b, p) {
+    match ascii_word_end(t, b, p) {
         Some(end) => end,
         None => any_piece_end(t, b, p),
     }
