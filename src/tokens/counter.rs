@@ -237,7 +237,12 @@ impl BpeCounter {
 /// not "not NFC".
 fn surely_nfc(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let mut i = 0;
+    // The ASCII before the first other byte (most chat messages are ASCII to the end), eight
+    // bytes a step at fixed offsets: no step waits on the one before, as in the loop below.
+    let mut i = bytes
+        .chunks_exact(8)
+        .position(|w| w.iter().any(|&b| b >= 0x80))
+        .map_or(bytes.len() / 8 * 8, |chunk| chunk * 8);
     while let Some(&lead) = bytes.get(i) {
         // CJK unified ideographs, U+4E00 to U+9FFF: E4 B8..BF or E5..E9 as the first two bytes.
         if (0xE5..=0xE9).contains(&lead) || (lead == 0xE4 && bytes.get(i + 1) >= Some(&0xB8)) {
@@ -261,6 +266,9 @@ fn surely_nfc(text: &str) -> bool {
                 i += ascii;
                 continue;
             }
+        } else if ascii_from(bytes, i) {
+            // The last few bytes: ASCII to the end, without a character at a time.
+            return true;
         }
         // `text` is UTF-8, so a lead byte tells the length and the continuation bytes follow.
         let cont = |k: usize| u32::from(bytes.get(i + k).copied().unwrap_or(0) & 0x3F);
@@ -279,6 +287,24 @@ fn surely_nfc(text: &str) -> bool {
         i += len;
     }
     true
+}
+
+/// Whether the bytes of `b` from `i` to its end, fewer than eight, are all ASCII: one load of
+/// the last eight bytes, shifted past the ones before `i`, when `b` has eight.
+#[inline]
+fn ascii_from(b: &[u8], i: usize) -> bool {
+    let last = b
+        .len()
+        .checked_sub(8)
+        .and_then(|from| b.get(from..))
+        .and_then(|w| <[u8; 8]>::try_from(w).ok());
+    match last {
+        Some(w) if i + 8 > b.len() => {
+            let seen = i + 8 - b.len();
+            (u64::from_le_bytes(w) >> (8 * seen)) & 0x8080_8080_8080_8080 == 0
+        }
+        _ => b.get(i..).is_some_and(<[u8]>::is_ascii),
+    }
 }
 
 /// See [`surely_nfc`]: a range check for the common scripts, else the Unicode tables.
@@ -374,5 +400,24 @@ mod tests {
             !surely_nfc("e\u{301}"),
             "a combining mark is looked at closer"
         );
+    }
+
+    /// A character NFC may change is found wherever it stands, after any run of ASCII or of
+    /// characters checked by range, near the end of the text too (where the last bytes are
+    /// checked in one load).
+    #[test]
+    fn surely_nfc_finds_a_changing_character_anywhere() {
+        for before in ["", "中", "é", "中a"] {
+            for n in 0..24 {
+                let ascii = "a".repeat(n);
+                assert!(surely_nfc(&format!("{before}{ascii}")), "{before}{ascii}");
+                for at in 0..=n {
+                    for odd in ["\u{301}", "\u{2126}", "\u{f900}"] {
+                        let text = format!("{before}{}{odd}{}", &ascii[..at], &ascii[at..]);
+                        assert!(!surely_nfc(&text), "{text:?}");
+                    }
+                }
+            }
+        }
     }
 }
