@@ -89,7 +89,11 @@ pub(super) fn capitals_then_small(b: &[u8], s: usize) -> (usize, usize) {
         let u = CAPITALS.outside(w).trailing_zeros() & !7;
         // The bytes from there on that are not small letters (none when all eight are
         // capitals: the shift is out of range).
-        let after = SMALL.outside(w).checked_shr(u).unwrap_or(0) << u;
+        let after = SMALL
+            .outside(w)
+            .checked_shr(u)
+            .and_then(|x| x.checked_shl(u))
+            .unwrap_or(0);
         if after != 0 {
             return (
                 s + u as usize / 8,
