@@ -255,7 +255,7 @@ fn surely_nfc(text: &str) -> bool {
             .get(i..i + 8)
             .and_then(|w| <[u8; 8]>::try_from(w).ok())
         {
-            let high = u64::from_le_bytes(word) & 0x8080_8080_8080_8080;
+            let high = u64::from_le_bytes(word) & HIGH_BITS;
             // Skip the ASCII bytes before the first other one (all eight when there is none).
             let ascii = if high == 0 {
                 8
@@ -289,6 +289,9 @@ fn surely_nfc(text: &str) -> bool {
     true
 }
 
+/// The high bit of each byte of a little-endian word: set only by bytes that are not ASCII.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
 /// Whether the bytes of `b` from `i` to its end, fewer than eight, are all ASCII: one load of
 /// the last eight bytes, shifted past the ones before `i`, when `b` has eight.
 #[inline]
@@ -301,7 +304,7 @@ fn ascii_from(b: &[u8], i: usize) -> bool {
     match last {
         Some(w) if i + 8 > b.len() => {
             let seen = i + 8 - b.len();
-            (u64::from_le_bytes(w) >> (8 * seen)) & 0x8080_8080_8080_8080 == 0
+            (u64::from_le_bytes(w) >> (8 * seen)) & HIGH_BITS == 0
         }
         _ => b.get(i..).is_some_and(<[u8]>::is_ascii),
     }
