@@ -131,10 +131,11 @@ pub(super) fn piece_end(t: &Table, b: &[u8], p: usize) -> usize {
 #[inline(never)]
 fn any_piece_end(t: &Table, b: &[u8], p: usize) -> usize {
     let c0 = t.at(b, p);
-    let c1 = t.at(b, p + c0.len);
     // The letter alternatives start on a letter or mark, or on a prefix before one: a
-    // punctuation piece ("," "...") is not tried four times as a word first.
-    if c0.is(UPPER | LOWER) || (c0.is_prefix() && c1.is(UPPER | LOWER)) {
+    // punctuation piece ("," "...") is not tried four times as a word first. The character
+    // after `c0` is decoded only when `c0` is not a letter (a Chinese clause needs no second
+    // decode here).
+    if c0.is(UPPER | LOWER) || (c0.is_prefix() && t.at(b, p + c0.len).is(UPPER | LOWER)) {
         if let Some(end) = letters(t, b, p, c0) {
             return end;
         }
@@ -145,6 +146,7 @@ fn any_piece_end(t: &Table, b: &[u8], p: usize) -> usize {
     }
     // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`. The punctuation run already swallows `/`; the trailing class
     // adds runs like "\n/\n" after it.
+    let c1 = t.at(b, p + c0.len);
     let start = if c0.cp == u32::from(b' ') && c1.is_punct() {
         p + 1
     } else if c0.is_punct() {
